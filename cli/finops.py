@@ -1,0 +1,5 @@
+"""`ops finops`: placeholder sub-app, filled in by its issue."""
+
+import typer
+
+app = typer.Typer(help="finops commands", no_args_is_help=True)

@@ -1,0 +1,5 @@
+"""`ops route`: placeholder sub-app, filled in by its issue."""
+
+import typer
+
+app = typer.Typer(help="route commands", no_args_is_help=True)

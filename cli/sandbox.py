@@ -1,0 +1,5 @@
+"""`ops sandbox`: placeholder sub-app, filled in by its issue."""
+
+import typer
+
+app = typer.Typer(help="sandbox commands", no_args_is_help=True)

@@ -1,0 +1,5 @@
+"""`ops wargame`: placeholder sub-app, filled in by its issue."""
+
+import typer
+
+app = typer.Typer(help="wargame commands", no_args_is_help=True)
