@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
+from ports.metrics import SignalName
 from ports.types import (
     FaultSpec,
     PoolState,
@@ -19,7 +20,6 @@ from ports.types import (
     TableState,
     WarmRequest,
 )
-from ports.metrics import SignalName
 
 
 class PortError(Exception):
@@ -59,11 +59,13 @@ class TableActuator(Protocol):
 
     def describe_tables(self, region: str | None = None) -> Sequence[TableState]: ...
 
-    def set_warm_throughput(self, table: str, region: str, write_units_per_s: int, read_units_per_s: int,
-                            *, dry_run: bool) -> None: ...
+    def set_warm_throughput(
+        self, table: str, region: str, write_units_per_s: int, read_units_per_s: int, *, dry_run: bool
+    ) -> None: ...
 
-    def set_provisioned_capacity(self, table: str, region: str, write_units: int, read_units: int,
-                                 *, dry_run: bool) -> None: ...
+    def set_provisioned_capacity(
+        self, table: str, region: str, write_units: int, read_units: int, *, dry_run: bool
+    ) -> None: ...
 
 
 @runtime_checkable

@@ -46,11 +46,11 @@ def check_jurisdictions(model: PlatformModel) -> None:
             owner = model.regions[region].jurisdiction
             if owner != name:
                 raise PlatformRuleError(key, f"expected a region of jurisdiction {name}, got {region} ({owner})")
-    for region in model.regions.values():
-        if region.jurisdiction not in model.jurisdictions:
+    for region_spec in model.regions.values():
+        if region_spec.jurisdiction not in model.jurisdictions:
             raise PlatformRuleError(
-                f"reelops:regions.{region.name}.jurisdiction",
-                f"expected one of {sorted(model.jurisdictions)}, got {region.jurisdiction!r}",
+                f"reelops:regions.{region_spec.name}.jurisdiction",
+                f"expected one of {sorted(model.jurisdictions)}, got {region_spec.jurisdiction!r}",
             )
 
 
@@ -58,7 +58,8 @@ def check_jurisdiction_stack(model: PlatformModel) -> None:
     s = model.settings
     if s.jurisdiction not in model.jurisdictions:
         raise PlatformRuleError(
-            f"{PLATFORM_KEY}.jurisdiction", f"expected one of {sorted(model.jurisdictions)}, got {s.jurisdiction!r}"
+            f"{PLATFORM_KEY}.jurisdiction",
+            f"expected one of {sorted(model.jurisdictions)}, got {s.jurisdiction!r}",
         )
     overflow = model.overflow_region
     assert overflow is not None
@@ -83,7 +84,9 @@ def check_pools(model: PlatformModel) -> None:
     for i, pool in enumerate(model.settings.pools):
         key = f"{PLATFORM_KEY}.pools[{i}]"
         if pool.region not in allowed:
-            raise PlatformRuleError(f"{key}.region", f"expected one of {list(allowed)} (residency), got {pool.region!r}")
+            raise PlatformRuleError(
+                f"{key}.region", f"expected one of {list(allowed)} (residency), got {pool.region!r}"
+            )
         needed = pool.max_size * pool.vcpus_per_instance
         vcpus_by_region[pool.region] += needed
         quota = model.regions[pool.region].gpu_vcpu_quota

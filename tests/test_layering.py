@@ -15,8 +15,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("ports", "stacks", "components", "controllers", "sandbox", "chaos", "finops", "loadtests",
-            "runbooks", "cli")
+PACKAGES = (
+    "ports",
+    "stacks",
+    "components",
+    "controllers",
+    "sandbox",
+    "chaos",
+    "finops",
+    "loadtests",
+    "runbooks",
+    "cli",
+)
 BACKENDS = ("boto3", "botocore", "kubernetes", "prometheus_api_client")
 
 

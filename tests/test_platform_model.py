@@ -44,18 +44,45 @@ def first_pool(stack: str, **changes: object) -> list[dict[str, object]]:
     [
         ("prod-eu", {"overflow_region": "us-west-2"}, "reelops:platform.overflow_region", "jurisdiction EU"),
         ("prod-eu", {"jurisdiction": "MARS"}, "reelops:platform.jurisdiction", "expected one of"),
-        ("prod-eu", {"pools": first_pool("prod-eu", max_size=40)}, "reelops:platform.pools[0].max_size", "quota"),
-        ("prod-eu", {"pools": first_pool("prod-eu", region="us-east-1")}, "reelops:platform.pools[0].region",
-         "residency"),
-        ("prod-us", {"pools": first_pool("prod-us", thresholds={"scale_in_below": 200})},
-         "reelops:platform.pools[0].thresholds", "ordered"),
-        ("prod-us", {"pools": first_pool("prod-us", max_sise=3)}, "reelops:platform.pools[0].max_sise", "unknown key"),
+        (
+            "prod-eu",
+            {"pools": first_pool("prod-eu", max_size=40)},
+            "reelops:platform.pools[0].max_size",
+            "quota",
+        ),
+        (
+            "prod-eu",
+            {"pools": first_pool("prod-eu", region="us-east-1")},
+            "reelops:platform.pools[0].region",
+            "residency",
+        ),
+        (
+            "prod-us",
+            {"pools": first_pool("prod-us", thresholds={"scale_in_below": 200})},
+            "reelops:platform.pools[0].thresholds",
+            "ordered",
+        ),
+        (
+            "prod-us",
+            {"pools": first_pool("prod-us", max_sise=3)},
+            "reelops:platform.pools[0].max_sise",
+            "unknown key",
+        ),
         ("prod-global", {"cdn": None}, "reelops:platform.cdn", "expected a value"),
     ],
-    ids=["overflow-outside", "unknown-jurisdiction", "quota", "pool-residency", "threshold-order", "typo", "no-cdn"],
+    ids=[
+        "overflow-outside",
+        "unknown-jurisdiction",
+        "quota",
+        "pool-residency",
+        "threshold-order",
+        "typo",
+        "no-cdn",
+    ],
 )
-def test_invalid_config_names_file_and_key(tmp_path: Path, stack: str, edit: dict[str, object], key: str,
-                                           expected: str) -> None:
+def test_invalid_config_names_file_and_key(
+    tmp_path: Path, stack: str, edit: dict[str, object], key: str, expected: str
+) -> None:
     path = write_variant(tmp_path, stack, edit)
     with pytest.raises(ConfigError) as info:
         load_platform(config_path=path)

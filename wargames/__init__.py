@@ -1,0 +1,1 @@
+"""War games: a fault timeline, real load, controllers acting, and a verdict (see chaos/, loadtests/)."""
