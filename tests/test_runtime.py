@@ -69,8 +69,13 @@ class Gate:
 
 def make_runner(ports: Capacity, clock: FakeClock, tmp_path: Path, **kw: object) -> Runner[Capacity]:
     return Runner(
-        [FollowDemand()], ports, clock=clock, interval_s=15, dry_run=bool(kw.pop("dry_run", False)),
-        audit=AuditLog(tmp_path / "audit.jsonl"), **kw,  # type: ignore[arg-type]
+        [FollowDemand()],
+        ports,
+        clock=clock,
+        interval_s=15,
+        dry_run=bool(kw.pop("dry_run", False)),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -108,7 +113,7 @@ def test_observation_fault_holds_last_good_decision(tmp_path: Path, clock: FakeC
     clock.advance(15)
     [held] = runner.reconcile_once()
     assert held.outcome is Outcome.HELD and held.stage == "observe" and str(fault) in (held.error or "")
-    assert held.decision is not None and held.decision.details == {"to": 7}
+    assert held.decision is not None and held.decision["details"] == {"to": 7}
     assert ports.setting == 7 and len(ports.applied) == 1, "capacity unchanged while blind"
     assert runner.metrics.value(ERRORS, {"controller": "follow", "stage": "observe"}) == 1
     ports.observe_fault = None
@@ -128,9 +133,7 @@ def test_apply_fault_is_reported_and_not_remembered(tmp_path: Path, clock: FakeC
 
 def test_a_failing_controller_does_not_stop_the_others(tmp_path: Path, clock: FakeClock) -> None:
     ports = Capacity(demand=-1)
-    runner = Runner(
-        [FollowDemand("broken"), FollowDemand("other")], ports, clock=clock, interval_s=15, dry_run=False
-    )
+    runner = Runner([FollowDemand("broken"), FollowDemand("other")], ports, clock=clock, interval_s=15, dry_run=False)
     ports.demand = -1
     first, second = runner.reconcile_once()
     assert first.outcome is Outcome.DECIDE_FAILED and "negative demand" in (first.error or "")

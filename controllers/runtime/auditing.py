@@ -38,10 +38,15 @@ class AuditRecord(BaseModel):
     at: float
     controller: str
     outcome: Outcome
-    decision: Decision | None = Field(description="the decision taken now, or the one held on a fault")
+    decision: dict[str, Any] | None = Field(description="the decision taken now, or the one held on a fault")
     error: str | None = None
     stage: str | None = Field(default=None, description="observe, decide or apply when something failed")
     observation: dict[str, Any] | None = None
+
+
+def dump_decision(decision: Decision | None) -> dict[str, Any] | None:
+    """A decision (of any controller's Decision subclass) as the JSON data kept in the audit record."""
+    return None if decision is None else decision.model_dump(mode="json")
 
 
 class AuditLog:

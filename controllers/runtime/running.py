@@ -14,7 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from controllers.runtime.auditing import AuditLog, AuditRecord, Outcome
+from controllers.runtime.auditing import AuditLog, AuditRecord, Outcome, dump_decision
 from controllers.runtime.base import Controller, Decision
 from controllers.runtime.exporting import ControllerMetrics
 from controllers.runtime.leasing import LeaseGate, SoleReplica
@@ -138,7 +138,7 @@ class Runner(Generic[PortsT]):
             at=now,
             controller=name,
             outcome=outcome,
-            decision=decision,
+            decision=dump_decision(decision),
             stage=stage,
             error=error,
             observation=observation,
