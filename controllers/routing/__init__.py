@@ -1,0 +1,1 @@
+"""GDPR-aware encode routing: home pool, same-jurisdiction overflow, CPU fallback, rate limit."""
