@@ -109,12 +109,6 @@ def derive_monthly_usage(dau: int, drivers: Drivers, usage: UsageAssumptions) ->
         *storage_usage(dau, usage),
         *table_usage(dau, drivers, usage),
         UsageLine(
-            cost_center=CostCenter.DATA,
-            item="sqs_request",
-            quantity=dau * t.interactions_per_dau * days * d.sqs_requests_per_buffered_write / MILLION,
-            driver="buffered interaction writes x SQS requests per write",
-        ),
-        UsageLine(
             cost_center=CostCenter.ML,
             item="asr_captions",
             quantity=uploads * d.caption_minutes_per_upload,
@@ -191,7 +185,15 @@ def storage_usage(dau: int, usage: UsageAssumptions) -> list[UsageLine]:
 def table_usage(dau: int, drivers: Drivers, usage: UsageAssumptions) -> list[UsageLine]:
     """DynamoDB on-demand requests: SPEC section 5 volumes are at the reference DAU; scale linearly."""
     scale = dau / usage.reference.dau * usage.days_per_month / MILLION
-    lines: list[UsageLine] = []
+    buffered = sum(t.writes_per_day for t in drivers.tables if t.priority != 1) * scale
+    lines = [
+        UsageLine(
+            cost_center=CostCenter.DATA,
+            item="sqs_request",
+            quantity=buffered * usage.drivers.sqs_requests_per_buffered_write,
+            driver="writes through the write buffer (priority 2-3 tables) x SQS requests per write",
+        )
+    ]
     for table in drivers.tables:
         lines.append(
             UsageLine(
