@@ -1,0 +1,159 @@
+"""Runbooks stay true to the alerts, the war games and the CLI they tell the on-call to run."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli.main import app
+from runbooks.catalogue import (
+    RUNBOOK_DIR,
+    CatalogueError,
+    Runbook,
+    find_runbook,
+    list_ops_commands,
+    load_alert_rules,
+    load_runbooks,
+    read_runbook,
+    runbook_for_wargame,
+)
+
+BOOKS = load_runbooks()
+RULES = load_alert_rules()
+# The war games of the wargame issue; scenarios found in sandbox/scenarios/ are added below.
+WARGAMES = {"regional-failure", "origin-failure", "viral-surge", "az-failure-during-surge", "saturday-upload-peak"}
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "sandbox" / "scenarios"
+LINK = re.compile(r"\]\(([^)#]+\.md)\)")
+COMMANDS = [(book.name, argv) for book in BOOKS.values() for argv in list_ops_commands(book)]
+
+
+def known_wargames() -> set[str]:
+    found = {p.stem for p in SCENARIO_DIR.glob("*.yaml")} - {"normal-day"}
+    return WARGAMES | found
+
+
+def parse_ops(argv: Sequence[str]) -> str:
+    """Parse ``ops ARGV`` against the real CLI without running it; returns the leaf command path."""
+    command = typer.main.get_command(app)
+    ctx = command.make_context("ops", list(argv))
+    path = ["ops"]
+    while hasattr(command, "resolve_command"):
+        name, sub, rest = command.resolve_command(ctx, [*ctx._protected_args, *ctx.args])
+        assert sub is not None and name is not None
+        ctx = sub.make_context(name, rest, parent=ctx)
+        command, path = sub, [*path, name]
+    return " ".join(path)
+
+
+def test_there_are_runbooks_and_commands() -> None:
+    assert len(BOOKS) >= len(RULES) + len(WARGAMES)
+    assert len(COMMANDS) >= 10
+
+
+@pytest.mark.parametrize("alert", [r.alert for r in RULES])
+def test_every_alert_has_a_runbook_that_answers_it(alert: str) -> None:
+    rule = next(r for r in RULES if r.alert == alert)
+    book = BOOKS.get(rule.runbook)
+    assert book is not None, f"{alert}: runbook annotation {rule.runbook!r} names no runbooks/*.md"
+    assert book.meta.kind == "alert" and book.meta.alert == (alert,)
+    assert book.meta.severity == rule.severity, f"{book.name}: severity differs from the rule"
+
+
+def test_every_alert_runbook_answers_an_existing_alert() -> None:
+    alerts = {r.alert for r in RULES}
+    orphans = [b.name for b in BOOKS.values() if b.meta.kind == "alert" and not set(b.meta.alert) <= alerts]
+    assert not orphans
+
+
+@pytest.mark.parametrize("scenario", sorted(known_wargames()))
+def test_every_wargame_links_its_runbook(scenario: str) -> None:
+    book = runbook_for_wargame(scenario)
+    assert book.meta.kind == "wargame"
+    assert f"ops wargame run {scenario}" in book.body, f"{book.name} does not say how to run the war game"
+    alerts = {r.alert for r in RULES}
+    assert set(book.meta.alert) <= alerts, f"{book.name} names unknown alerts"
+
+
+@pytest.mark.parametrize("book", BOOKS.values(), ids=lambda b: b.name)
+def test_runbook_has_every_section(book: Runbook) -> None:
+    headings = {line.removeprefix("## ").split(" (")[0] for line in book.body.splitlines() if line.startswith("## ")}
+    required = {"Symptoms", "Impact", "Diagnosis", "Mitigation"} | (
+        {"Rollback"} if book.meta.kind == "alert" else {"Run it"}
+    )
+    missing = {h for h in required if not any(x.startswith(h) for x in headings)}
+    assert not missing, f"{book.name} lacks sections {sorted(missing)}"
+    assert "$" in book.body.split("## Impact", 1)[1].split("\n## ", 1)[0], f"{book.name}: impact without dollars"
+
+
+@pytest.mark.parametrize(("name", "argv"), COMMANDS, ids=[f"{n}: ops {' '.join(a)}" for n, a in COMMANDS])
+def test_runbook_command_parses_against_the_cli(name: str, argv: list[str]) -> None:
+    assert parse_ops(argv).startswith("ops ")
+
+
+def test_parse_ops_rejects_what_the_cli_would() -> None:
+    with pytest.raises(Exception, match="No such command"):
+        parse_ops(["runbook", "shw", "x"])
+    with pytest.raises(Exception, match="Missing"):
+        parse_ops(["runbook", "show"])
+    assert parse_ops(["runbook", "show", "daily-cost", "--raw"]) == "ops runbook show"
+
+
+@pytest.mark.parametrize("book", BOOKS.values(), ids=lambda b: b.name)
+def test_runbook_links_resolve(book: Runbook) -> None:
+    for target in LINK.findall(book.body):
+        assert (RUNBOOK_DIR / target).exists(), f"{book.name} links to missing {target}"
+
+
+def test_find_runbook_by_name_alert_or_wargame() -> None:
+    assert find_runbook("daily-cost", BOOKS).name == "daily-cost"
+    assert find_runbook("DailyCostHigh", BOOKS).name == "daily-cost"
+    assert find_runbook("viral-surge", BOOKS).name == "wargame-viral-surge"
+    with pytest.raises(KeyError, match="no runbook 'nope'"):
+        find_runbook("nope", BOOKS)
+
+
+def test_bad_front_matter_names_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.md"
+    path.write_text("---\ntitle: t\nkind: alert\nalert: X\nseverity: loud\nslo: s\nowner: o\n---\nbody\n")
+    with pytest.raises(CatalogueError) as info:
+        read_runbook(path)
+    assert info.value.file == str(path) and info.value.key == "severity"
+    path.write_text("no front matter\n")
+    with pytest.raises(CatalogueError, match="front matter"):
+        read_runbook(path)
+
+
+runner = CliRunner()
+
+
+def test_cli_list_json_lists_every_runbook() -> None:
+    import json
+
+    result = runner.invoke(app, ["runbook", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    assert {row["name"] for row in json.loads(result.stdout)} == set(BOOKS)
+
+
+def test_cli_show_renders_by_alert_name() -> None:
+    result = runner.invoke(app, ["runbook", "show", "VideoStartLatencyHigh"])
+    assert result.exit_code == 0, result.output
+    assert "Video start p95 above 400 ms" in result.stdout and "$189,810" in result.stdout
+
+
+def test_cli_show_unknown_exits_2_naming_the_known_ones() -> None:
+    result = runner.invoke(app, ["runbook", "show", "nope"])
+    assert result.exit_code == 2
+    assert "video-start-latency" in result.stderr
+
+
+def test_cli_alerts_json_matches_the_rules() -> None:
+    import json
+
+    result = runner.invoke(app, ["runbook", "alerts", "--json"])
+    assert result.exit_code == 0
+    assert [row["alert"] for row in json.loads(result.stdout)] == [r.alert for r in RULES]
