@@ -8,6 +8,7 @@ raises ``CrossJurisdictionError`` and counts ``reelops_jurisdiction_guard_trips_
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
@@ -15,19 +16,19 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter
 from ports.interfaces import CrossJurisdictionError, RouterStore
 from ports.types import RouteAction, RoutingRecord
 
-_TRIPS: dict[int, Counter] = {}
+_TRIPS: weakref.WeakKeyDictionary[CollectorRegistry, Counter] = weakref.WeakKeyDictionary()
 
 
 def guard_trips_counter(registry: CollectorRegistry = REGISTRY) -> Counter:
     """The ``reelops_jurisdiction_guard_trips_total`` counter of a registry (created once)."""
-    if id(registry) not in _TRIPS:
-        _TRIPS[id(registry)] = Counter(
+    if registry not in _TRIPS:
+        _TRIPS[registry] = Counter(
             "reelops_jurisdiction_guard_trips",
             "Actuator refused a cross-jurisdiction action",
             ["jurisdiction"],
             registry=registry,
         )
-    return _TRIPS[id(registry)]
+    return _TRIPS[registry]
 
 
 def check_record(
