@@ -1,0 +1,220 @@
+"""The predictive scaler's decision: pure, from (observation, config, now) to capacity changes.
+
+1. Fold the new mention/view readings into each video's forecaster (``forecasting.py``) and score
+   forecasts whose time has come (``scoring.py``).
+2. Per resource: the demand it serves now minus the tracked videos' share is the baseline; add the
+   tracked videos' upper-quantile views over the resource's lead window (tables ~30 min, pods
+   ~1 min), times the resource's events per view; divide by 0.67 when an AZ of its region is
+   impaired; that is the need in units.
+3. Raise to the need at once. Lower only when the need stayed below ``scale_in_below`` x current for
+   ``scale_in_after_s`` (hysteresis), never for warm throughput (it cannot be lowered). In shadow
+   mode everything is computed and reported, nothing is changed.
+"""
+
+from __future__ import annotations
+
+import math
+
+from controllers.predictive.forecasting import forecast_views, forecast_window, start_stream, update_stream
+from controllers.predictive.models import (
+    CapacityChange,
+    CurrentCapacity,
+    ForecastPoint,
+    ForecastScore,
+    Observation,
+    PredictiveConfig,
+    PredictiveDecision,
+    Reason,
+    ResourceKind,
+    ResourceMemory,
+    ResourceSpec,
+    ScalerState,
+    StreamState,
+    VideoSignal,
+)
+from controllers.predictive.scoring import fold_errors, plan_score, score_due, stream_key
+
+CONTROLLER = "predictive"
+
+
+def track_streams(
+    streams: dict[str, StreamState], videos: tuple[VideoSignal, ...], now: float, cfg: PredictiveConfig
+) -> dict[str, StreamState]:
+    """Update known streams, start new ones above the mention threshold, drop those no longer reported."""
+    out: dict[str, StreamState] = {}
+    for v in videos:
+        key = stream_key(v.video_id, v.region)
+        known = streams.get(key)
+        if known is not None:
+            out[key] = update_stream(known, v.mentions_per_min, v.views_per_min, now, cfg.forecast)
+        elif v.mentions_per_min >= cfg.forecast.min_mentions_per_min:
+            out[key] = start_stream(v.video_id, v.region, now, v.mentions_per_min, v.views_per_min, cfg.forecast)
+    return out
+
+
+def tracked_peak(streams: list[StreamState], lead_s: float, cfg: PredictiveConfig, var_per_s: float) -> float:
+    """The highest summed upper-quantile views/min of these streams over [now, now + lead]."""
+    if not streams:
+        return 0.0
+    windows = [forecast_window(s, lead_s, cfg.forecast, var_per_s) for s in streams]
+    return max(sum(w[i].views_upper for w in windows) for i in range(len(windows[0])))
+
+
+def need_units(
+    spec: ResourceSpec, current: CurrentCapacity, streams: list[StreamState], headroom: float, peak: float
+) -> float:
+    """Units the resource needs: (baseline + forecast tracked demand) x headroom / per-unit capacity."""
+    tracked_now = sum(s.views_per_min for s in streams) * spec.per_event
+    baseline = max(current.demand_per_min - tracked_now, 0.0)
+    units = (baseline + peak * spec.per_event) * headroom / spec.events_per_unit_per_min
+    if spec.max_units is not None:
+        units = min(units, float(spec.max_units))
+    return max(units, float(spec.min_units))
+
+
+def current_units(spec: ResourceSpec, current: CurrentCapacity) -> float:
+    return current.warm_units if spec.kind is ResourceKind.TABLE_WARM else current.units
+
+
+def plan_resource(
+    spec: ResourceSpec,
+    current: CurrentCapacity,
+    need: float,
+    az_bound: bool,
+    memory: ResourceMemory,
+    cfg: PredictiveConfig,
+    now: float,
+) -> tuple[CapacityChange | None, CapacityChange | None, ResourceMemory]:
+    """(change, held, memory): raise to the need; after a quiet spell scale back what we raised; or hold."""
+    have = current_units(spec, current)
+    target = math.ceil(need - 1e-9)
+    if need >= cfg.scale_in_below * have:
+        memory = memory.model_copy(update={"last_high_at": now})
+    if target > have:
+        return raise_to(spec, current, have, target, need, az_bound, memory, now)
+    if memory.baseline_units is None or target >= cfg.scale_in_below * have:
+        return None, None, memory
+    if spec.kind is ResourceKind.TABLE_WARM:  # cannot be lowered: the episode ends here
+        return None, None, ResourceMemory(last_high_at=memory.last_high_at, lead_achieved_s=memory.lead_achieved_s)
+    quiet = memory.last_high_at is None or now - memory.last_high_at >= cfg.scale_in_after_s
+    units = max(math.ceil(need * cfg.margin), math.ceil(memory.baseline_units), spec.min_units)
+    if not quiet or units >= have:
+        held = CapacityChange(
+            resource=spec, current_units=have, units=int(have), need_units=need, reason=Reason.HOLD_HYSTERESIS
+        )
+        return None, held, memory
+    change = CapacityChange(
+        resource=spec, current_units=have, units=units, need_units=need, reason=Reason.SCALE_IN_AFTER_PEAK
+    )
+    done = units <= memory.baseline_units
+    kept = ResourceMemory(last_high_at=memory.last_high_at, lead_achieved_s=memory.lead_achieved_s)
+    return change, None, kept if done else memory
+
+
+def raise_to(
+    spec: ResourceSpec,
+    current: CurrentCapacity,
+    have: float,
+    target: int,
+    need: float,
+    az_bound: bool,
+    memory: ResourceMemory,
+    now: float,
+) -> tuple[CapacityChange, None, ResourceMemory]:
+    reason = Reason.AZ_HEADROOM if az_bound else Reason.FORECAST_RISE
+    base = have if memory.baseline_units is None else memory.baseline_units
+    memory = memory.model_copy(update={"baseline_units": base, "raises": (*memory.raises, (now, float(target)))})
+    change = CapacityChange(
+        resource=spec,
+        current_units=have,
+        units=target,
+        need_units=need,
+        reason=reason,
+        read_units=int(current.warm_read_units),
+    )
+    return change, None, memory
+
+
+def record_lead_time(
+    spec: ResourceSpec, current: CurrentCapacity, memory: ResourceMemory, now: float
+) -> ResourceMemory:
+    """While demand exceeds the pre-surge units: how long ago did we first have enough? (0 = late)."""
+    if memory.baseline_units is None or not memory.raises:
+        return memory
+    demand_units = current.demand_per_min / spec.events_per_unit_per_min
+    if demand_units <= memory.baseline_units:
+        return memory
+    covering = [at for at, units in memory.raises if units >= demand_units]
+    lead = now - covering[0] if covering else 0.0
+    worst = lead if memory.lead_achieved_s is None else min(memory.lead_achieved_s, lead)
+    return memory.model_copy(update={"lead_achieved_s": worst})
+
+
+def az_headroom(spec: ResourceSpec, observation: Observation, cfg: PredictiveConfig) -> float:
+    return 1.0 / cfg.az_loss_capacity_fraction if spec.region in observation.impaired_regions else 1.0
+
+
+def decide(observation: Observation, cfg: PredictiveConfig, now: float) -> PredictiveDecision:
+    """Forecast, size every resource, and say why; the next state rides on the decision."""
+    state = observation.state
+    streams = track_streams(state.streams, observation.videos, now, cfg)
+    scores, pending = score_due(state.pending, observation.videos, now)
+    realised = fold_errors(state.realised_sq_log_error, scores)
+    var_per_s = (realised or 0.0) / cfg.score_horizon_s
+    horizon = [forecast_views(s, cfg.score_horizon_s, cfg.forecast, var_per_s) for s in streams.values()]
+    fitted = {(s.video_id, s.region) for s in streams.values() if len(s.history) > 1}
+    pending = (*pending, *(plan_score(p, now) for p in horizon if (p.video_id, p.region) in fitted))
+    changes: list[CapacityChange] = []
+    held: list[CapacityChange] = []
+    memories = dict(state.resources)
+    leads: dict[str, float] = {}
+    for spec in cfg.resources:
+        current = observation.capacity.get(spec.key)
+        if current is None:
+            continue
+        in_region = [s for s in streams.values() if s.region == spec.region]
+        headroom = az_headroom(spec, observation, cfg)
+        peak = tracked_peak(in_region, spec.lead_time_s, cfg, var_per_s)
+        need = need_units(spec, current, in_region, headroom, peak)
+        az_bound = headroom > 1 and need / headroom <= current_units(spec, current)
+        memory = record_lead_time(spec, current, memories.get(spec.key, ResourceMemory()), now)
+        change, hold, memories[spec.key] = plan_resource(spec, current, need, az_bound, memory, cfg, now)
+        changes += [change] if change else []
+        held += [hold] if hold else []
+        lead = memories[spec.key].lead_achieved_s
+        if lead is not None:
+            leads[spec.key] = lead
+    next_state = ScalerState(streams=streams, pending=pending, resources=memories, realised_sq_log_error=realised)
+    return build_decision(changes, held, horizon, scores, leads, next_state, cfg, now, bool(streams))
+
+
+def build_decision(
+    changes: list[CapacityChange],
+    held: list[CapacityChange],
+    forecasts: list[ForecastPoint],
+    scores: list[ForecastScore],
+    leads: dict[str, float],
+    state: ScalerState,
+    cfg: PredictiveConfig,
+    now: float,
+    tracking: bool,
+) -> PredictiveDecision:
+    if cfg.shadow and changes:
+        action, reason, held, changes = "noop", Reason.SHADOW, held + changes, []
+    elif changes:
+        action, reason = "scale", changes[0].reason
+    else:
+        action = "noop"
+        reason = Reason.HOLD_HYSTERESIS if held else (Reason.WITHIN_CAPACITY if tracking else Reason.NO_SIGNAL)
+    return PredictiveDecision(
+        controller=CONTROLLER,
+        action=action,
+        reason=reason,
+        at=now,
+        changes=tuple(changes),
+        held=tuple(held),
+        forecasts=tuple(forecasts),
+        scores=tuple(scores),
+        lead_times_s=leads,
+        state=state,
+    )
