@@ -1,0 +1,1 @@
+"""GPU encode pool scaling: step rules on queue depth, backlog target, known weekly peaks, quotas."""

@@ -1,0 +1,63 @@
+"""The pool scaler as a controller the runner drives: observe pools, decide (pure), set capacity.
+
+Works against any backend whose ports bundle has a ``pools`` attribute (a ``PoolActuator``):
+the sandbox's in-process pools or ``AwsPoolActuator`` (SQS depth + Auto Scaling). Only pools whose
+observed region and jurisdiction match the platform model are ever acted on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from controllers.pool_scaling.decide import decide
+from controllers.pool_scaling.models import (
+    CONTROLLER,
+    PEAKS_FILE,
+    PoolScalingConfig,
+    PoolScalingDecision,
+    PoolScalingObservation,
+    load_peak_schedule,
+    pool_configs,
+)
+from ports.interfaces import PoolActuator
+from stacks.model import PlatformModel
+
+# Queue wait beyond which the backlog rule takes over from the coarse step rules: at 200 videos/h per
+# instance, 60 s is 3.3 queued messages per instance. Tighter targets fight the SPEC's hold band.
+DRAIN_TARGET_S = 60.0
+
+
+class PoolPorts(Protocol):
+    """Any ports bundle with GPU pools."""
+
+    @property
+    def pools(self) -> PoolActuator: ...
+
+
+class PoolScaler:
+    """Controller: one decision per tick covering every pool of the configured jurisdictions."""
+
+    name = CONTROLLER
+
+    def __init__(self, configs: Iterable[PoolScalingConfig]) -> None:
+        self.configs = {c.pool: c for c in configs}
+
+    @classmethod
+    def from_platforms(
+        cls, platforms: Iterable[PlatformModel], peaks_file: Path = PEAKS_FILE, drain_target_s: float = DRAIN_TARGET_S
+    ) -> PoolScaler:
+        schedule = load_peak_schedule(peaks_file)
+        return cls(c for p in platforms for c in pool_configs(p, schedule, drain_target_s))
+
+    def observe(self, ports: PoolPorts, now: float) -> PoolScalingObservation:
+        return PoolScalingObservation(states=tuple(ports.pools.describe_pools()))
+
+    def decide(self, observation: PoolScalingObservation, now: float) -> PoolScalingDecision:
+        return decide(observation, self.configs, now)
+
+    def apply(self, decision: PoolScalingDecision, ports: PoolPorts, *, dry_run: bool) -> None:
+        for verdict in decision.pools:
+            if verdict.action != "hold":
+                ports.pools.set_desired_capacity(verdict.pool, verdict.desired, dry_run=dry_run)
