@@ -1,8 +1,144 @@
-"""`ops status`: placeholder, filled in by the runbooks issue."""
+"""`ops status`: one screen for the on-call, on the sandbox by default.
+
+Stacks (validated platform model), SLOs and their burn, queue depths, the controllers' health and
+last decisions, the budget breaker, active faults. Each section reads its own source and says
+"not available" (and why) when that source cannot be read. Exit 1 when something needs action
+(an SLO breached, a controller stale, a queue over its limit, the breaker open), else 0.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.table import Table
+
+from cli.common import EXIT_FAILED, EXIT_OK, out, print_json
+from runbooks.snapshots import Snapshot
+from runbooks.sources import DEFAULT_SANDBOX_URL, SandboxSource, gather_snapshot
+
+NA = "[dim]not available[/]"
 
 
-def status_command() -> None:
-    """One screen for the on-call."""
-    raise typer.Exit(1)
+def status_command(
+    sandbox: Annotated[
+        str, typer.Option("--sandbox", help="Sandbox base URL (default $REELOPS_SANDBOX_URL or the contract's).")
+    ] = "",
+    audit: Annotated[
+        Path | None, typer.Option("--audit", help="Controllers' JSON-lines audit log (last decisions).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the snapshot as JSON on stdout.")] = False,
+) -> None:
+    """One screen for the on-call: stacks, SLO burn, queues, controllers, breaker, faults."""
+    url = sandbox or os.environ.get("REELOPS_SANDBOX_URL") or DEFAULT_SANDBOX_URL
+    snapshot = gather_snapshot(SandboxSource(url), audit)
+    if as_json:
+        print_json({**snapshot.model_dump(mode="json"), "problems": snapshot.problems})
+    else:
+        render(snapshot)
+    raise typer.Exit(EXIT_FAILED if snapshot.problems else EXIT_OK)
+
+
+def render(s: Snapshot) -> None:
+    clock = f"model time {s.model_time:,.0f} s" if s.model_time is not None else "sandbox not reachable"
+    out.rule(f"reelops status: {s.source} ({clock})")
+    if s.problems:
+        out.print(f"[bold red]needs action: {'; '.join(s.problems)}[/]", highlight=False)
+    elif s.unavailable:
+        out.print(f"[bold yellow]nothing needs action in what could be read; not available: "
+                  f"{', '.join(s.unavailable)}[/]", highlight=False)
+    else:
+        out.print("[bold green]nothing needs action[/]")
+    for section in (render_slos, render_queues, render_controllers, render_breaker, render_faults, render_stacks):
+        section(s)
+    for note in s.notes:
+        out.print(f"[dim]note: {note}[/]", highlight=False)
+
+
+def titled(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def mark(ok: bool | None) -> str:
+    return "[dim]?[/]" if ok is None else ("[green]ok[/]" if ok else "[red]BREACHED[/]")
+
+
+def render_slos(s: Snapshot) -> None:
+    if s.slos is None:
+        out.print(f"[bold]SLO burn[/]: {NA}")
+        return
+    table = titled("SLO burn", "SLO", "scope", "objective", "now", "burn rate", "status")
+    for row in s.slos:
+        burn = "" if row.burn_rate is None else f"{row.burn_rate:.1f}x"
+        table.add_row(row.name, row.scope, f"{row.objective:g} {row.unit}", f"{row.current:.4g} {row.unit}",
+                      burn, mark(row.ok))
+    out.print(table)
+
+
+def render_queues(s: Snapshot) -> None:
+    if s.queues is None:
+        out.print(f"[bold]Queues[/]: {NA}")
+        return
+    table = titled("Queues", "queue", "kind", "region", "depth", "limit", "status")
+    for q in s.queues:
+        limit = "" if q.limit is None else f"{q.limit:,.0f}"
+        table.add_row(q.name, q.kind, q.region, f"{q.depth:,.0f}", limit, mark(not q.over))
+    out.print(table)
+
+
+def render_controllers(s: Snapshot) -> None:
+    if s.controllers is None:
+        out.print(f"[bold]Controllers[/]: {NA}")
+        return
+    if not s.controllers:
+        out.print("[bold]Controllers[/]: none reporting (start them with `ops controllers run`)")
+        return
+    table = titled("Controllers", "controller", "last success", "errors", "decisions", "last decision", "health")
+    for c in s.controllers:
+        age = "never" if c.last_success_age_s is None else f"{c.last_success_age_s:,.0f} s ago"
+        errors = ", ".join(f"{stage} {n:g}" for stage, n in sorted(c.errors.items()) if n) or "0"
+        last = " / ".join(x for x in (c.last_action, c.last_reason, c.last_outcome) if x) or "-"
+        table.add_row(c.name, age, errors, f"{c.decisions:g}", last, "[green]ok[/]" if c.healthy else "[red]STALE[/]")
+    out.print(table)
+
+
+def render_breaker(s: Snapshot) -> None:
+    b = s.breaker
+    if b is None:
+        out.print(f"[bold]Budget breaker[/]: {NA}")
+        return
+    state = b.state or "not reporting"
+    colour = {"open": "red", "page": "yellow", "warn": "yellow", "half_open": "yellow"}.get(state, "green")
+    money = " ".join(
+        f"{label} {usd_or_na(v)}"
+        for label, v in (("spend today", b.spend_today_usd), ("projected", b.projected_usd))
+    )
+    limits = f"thresholds {usd_or_na(b.notify_usd)} / {usd_or_na(b.page_usd)} / {usd_or_na(b.breaker_usd)}"
+    age = "" if b.data_age_s is None else f", data {b.data_age_s:,.0f} s old"
+    out.print(f"[bold]Budget breaker[/]: [{colour}]{state}[/]; {money}; {limits}{age}", highlight=False)
+
+
+def usd_or_na(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.0f}"
+
+
+def render_faults(s: Snapshot) -> None:
+    if s.faults is None:
+        out.print(f"[bold]Active faults[/]: {NA}")
+        return
+    described = [f"{f.get('kind', '?')} on {f.get('target', '?')}" for f in s.faults]
+    out.print(f"[bold]Active faults[/]: {', '.join(described) or 'none'}", highlight=False)
+
+
+def render_stacks(s: Snapshot) -> None:
+    table = titled("Stacks (platform model)", "stack", "env", "jurisdiction", "regions", "pools", "config")
+    for row in s.stacks:
+        config = f"[red]{row.error}[/]" if row.error else "[green]valid[/]"
+        scope = row.jurisdiction or ("global" if row.kind == "global" else "-")
+        table.add_row(row.name, row.environment, scope, ", ".join(row.regions), str(row.pools), config)
+    out.print(table)

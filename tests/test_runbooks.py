@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
+import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -27,14 +28,24 @@ BOOKS = load_runbooks()
 RULES = load_alert_rules()
 # The war games of the wargame issue; scenarios found in sandbox/scenarios/ are added below.
 WARGAMES = {"regional-failure", "origin-failure", "viral-surge", "az-failure-during-surge", "saturday-upload-peak"}
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "sandbox" / "scenarios"
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = ROOT / "sandbox" / "scenarios"
+WARGAME_CATALOGUE = ROOT / "wargames" / "wargames.yaml"
 LINK = re.compile(r"\]\(([^)#]+\.md)\)")
 COMMANDS = [(book.name, argv) for book in BOOKS.values() for argv in list_ops_commands(book)]
 
 
+def linked_runbooks() -> dict[str, str]:
+    """War game -> the runbook path its report links to (wargames/wargames.yaml, once on main)."""
+    if not WARGAME_CATALOGUE.exists():
+        return {}
+    data = yaml.safe_load(WARGAME_CATALOGUE.read_text()) or {}
+    return {name: str((body or {}).get("runbook", "")) for name, body in data.items()}
+
+
 def known_wargames() -> set[str]:
     found = {p.stem for p in SCENARIO_DIR.glob("*.yaml")} - {"normal-day"}
-    return WARGAMES | found
+    return WARGAMES | found | set(linked_runbooks())
 
 
 def parse_ops(argv: Sequence[str]) -> str:
@@ -62,6 +73,13 @@ def test_every_alert_has_a_runbook_that_answers_it(alert: str) -> None:
     assert book is not None, f"{alert}: runbook annotation {rule.runbook!r} names no runbooks/*.md"
     assert book.meta.kind == "alert" and book.meta.alert == (alert,)
     assert book.meta.severity == rule.severity, f"{book.name}: severity differs from the rule"
+
+
+@pytest.mark.parametrize(("scenario", "link"), sorted(linked_runbooks().items()))
+def test_wargame_catalogue_links_the_runbook_for_that_wargame(scenario: str, link: str) -> None:
+    path = ROOT / link
+    assert path.exists(), f"wargames/wargames.yaml: {scenario}.runbook: {link} does not exist"
+    assert read_runbook(path).meta.wargame == scenario, f"{link} is not the runbook of war game {scenario}"
 
 
 def test_every_alert_runbook_answers_an_existing_alert() -> None:

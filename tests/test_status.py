@@ -1,0 +1,177 @@
+"""`ops status` against a sandbox speaking the HTTP contract (docs/contracts.md section 4).
+
+Until the sandbox's own server is on main, these tests serve the contract's endpoints from a
+loopback server whose ``/metrics`` is rendered by the real exporters (the controllers runtime's
+``ControllerMetrics`` and prometheus_client gauges named from ``ports/metrics.py``), and whose
+audit log is written by the runtime's ``AuditLog``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from typer.testing import CliRunner
+
+from cli.main import app
+from controllers.runtime.auditing import AuditLog, AuditRecord, Outcome
+from controllers.runtime.exporting import ControllerMetrics
+from ports.metrics import METRICS_BY_NAME
+from runbooks.sources import SandboxSource, gather_snapshot
+
+MODEL_TIME = 10_000.0
+
+
+def contract_gauge(name: str, registry: CollectorRegistry) -> Gauge:
+    spec = METRICS_BY_NAME[name]
+    return Gauge(name, spec.help, list(spec.labels), registry=registry)
+
+
+def render_metrics(breaker: str, queue_us: float, predictive_age_s: float) -> bytes:
+    controllers = ControllerMetrics()
+    controllers.mark_success("router", MODEL_TIME - 10)
+    controllers.mark_success("predictive", MODEL_TIME - predictive_age_s)
+    controllers.count_decision("router", "route_home", "home_below_limit")
+    controllers.count_error("predictive", "apply")
+    reg = controllers.registry
+    state = contract_gauge("reelops_breaker_state", reg)
+    for s in ("closed", "warn", "page", "open", "half_open"):
+        state.labels(state=s).set(1 if s == breaker else 0)
+    queue = contract_gauge("reelops_encode_queue_depth", reg)
+    queue.labels(pool="us-east-1-gpu", region="us-east-1", jurisdiction="US").set(queue_us)
+    queue.labels(pool="eu-west-1-gpu", region="eu-west-1", jurisdiction="EU").set(20)
+    contract_gauge("reelops_write_buffer_depth", reg).labels(region="us-east-1").set(1200)
+    spend = Counter("reelops_spend_usd", "spend", ["cost_center"], registry=reg)
+    spend.labels(cost_center="cdn").inc(9000)
+    spend.labels(cost_center="encoding").inc(700)
+    contract_gauge("reelops_projected_daily_spend_usd", reg).set(13_500)
+    return generate_latest(reg)
+
+
+def flat(text: str) -> str:
+    """Screen text with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def signal(region: str, value: float) -> dict[str, Any]:
+    return {"labels": {"region": region}, "value": value, "timestamp": MODEL_TIME}
+
+
+class FakeSandbox(BaseHTTPRequestHandler):
+    routes: dict[str, Any] = {}
+
+    def do_GET(self) -> None:
+
+        body = self.routes.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def serve(routes: dict[str, Any]) -> Iterator[str]:
+    handler = type("Handler", (FakeSandbox,), {"routes": routes})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def routes_for(
+    breaker: str = "page", queue_us: float = 650, p95_us: float = 420, fail_us: float = 5e-4, stale_s: float = 300
+) -> dict[str, Any]:
+    """A troubled platform by default: predictive 300 s behind (a GPU start is 180 s), queue over 500."""
+    return {
+        "/healthz": {"ok": True, "model_time": MODEL_TIME},
+        "/metrics": render_metrics(breaker, queue_us, stale_s),
+        "/admin/signals/video_start_failure_ratio": [signal("us-east-1", fail_us), signal("eu-west-1", 0.0)],
+        "/admin/signals/video_start_p95_ms": [signal("us-east-1", p95_us), signal("eu-west-1", 180.0)],
+        "/admin/faults": [{"kind": "region_down", "target": "us-east-1", "severity": 1.0}],
+    }
+
+
+@pytest.fixture
+def troubled() -> Iterator[str]:
+    yield from serve(routes_for())
+
+
+@pytest.fixture
+def audit_log(tmp_path: Path) -> Path:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    for at, action in ((MODEL_TIME - 70, "scale_out"), (MODEL_TIME - 10, "route_overflow")):
+        decision = {"controller": "router", "action": action, "reason": "home_saturated", "at": at, "details": {}}
+        log.write(AuditRecord(at=at, controller="router", outcome=Outcome.APPLIED, decision=decision))
+    return path
+
+
+def test_snapshot_reads_every_section(troubled: str, audit_log: Path) -> None:
+    snap = gather_snapshot(SandboxSource(troubled), audit_log)
+    assert snap.model_time == MODEL_TIME
+    controllers = {c.name: c for c in snap.controllers or ()}
+    assert controllers["router"].healthy and controllers["router"].last_action == "route_overflow"
+    assert not controllers["predictive"].healthy and controllers["predictive"].errors == {"apply": 1.0}
+    assert snap.breaker is not None and snap.breaker.state == "page"
+    assert snap.breaker.spend_today_usd == 9700 and snap.breaker.page_usd == 12_000
+    queues = {q.name: q for q in snap.queues or ()}
+    assert queues["us-east-1-gpu"].over and queues["us-east-1-gpu"].limit == 500
+    assert not queues["eu-west-1-gpu"].over and queues["write-buffer us-east-1"].limit == 10_000
+    slos = {(s.name, s.scope): s for s in snap.slos or ()}
+    assert slos[("availability", "us-east-1")].burn_rate == pytest.approx(5.0)
+    assert slos[("availability", "us-east-1")].ok is False and slos[("availability", "eu-west-1")].ok is True
+    assert slos[("video_start_p95_ms", "us-east-1")].ok is False
+    assert any("upload_to_live_p95_s" in n for n in snap.notes)
+    assert snap.faults == ({"kind": "region_down", "target": "us-east-1", "severity": 1.0},)
+
+
+def test_status_screen_names_the_problems_and_exits_1(troubled: str, audit_log: Path) -> None:
+    result = CliRunner().invoke(app, ["status", "--sandbox", troubled, "--audit", str(audit_log)])
+    assert result.exit_code == 1, result.output
+    for text in ("needs action", "controller predictive unhealthy", "queue us-east-1-gpu above 500",
+                 "SLO availability (us-east-1) breached", "route_overflow", "region_down on us-east-1", "prod-eu"):
+        assert text in flat(result.stdout), text
+
+
+def test_status_json_is_the_snapshot(troubled: str) -> None:
+    result = CliRunner().invoke(app, ["status", "--sandbox", troubled, "--json"])
+    data = json.loads(result.stdout)
+    assert data["breaker"]["state"] == "page" and "budget breaker open" not in data["problems"]
+    assert {s["name"] for s in data["stacks"]} >= {"prod-us", "prod-eu", "prod-apac", "prod-global"}
+
+
+def test_healthy_sandbox_exits_0() -> None:
+    for url in serve(routes_for(breaker="closed", queue_us=100, p95_us=250, fail_us=0.0, stale_s=60)):
+        assert gather_snapshot(SandboxSource(url), None).problems == []
+        result = CliRunner().invoke(app, ["status", "--sandbox", url])
+        assert result.exit_code == 0, result.output
+        assert "nothing needs action" in result.stdout
+
+
+def test_open_breaker_is_a_problem() -> None:
+    for url in serve(routes_for(breaker="open")):
+        assert "budget breaker open" in gather_snapshot(SandboxSource(url), None).problems
+
+
+def test_unreachable_sandbox_degrades_to_not_available(tmp_path: Path) -> None:
+    for url in serve({}):
+        dead = url  # the server is shut down after this loop: nothing listens on the port
+    result = CliRunner().invoke(app, ["status", "--sandbox", dead, "--audit", str(tmp_path / "none.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("not available") >= 5
+    assert "prod-global" in result.stdout and "not found" in flat(result.stdout)
