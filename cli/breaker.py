@@ -1,5 +1,119 @@
-"""`ops breaker`: placeholder sub-app, filled in by its issue."""
+"""`ops breaker`: see and steer the budget circuit breaker (state in a local state file).
+
+The breaker controller and these commands share one state file (``--state-file``, default
+``$REELOPS_STATE_DIR/breaker.json`` or ``.reelops/breaker.json``). An override holds the breaker in a
+state (``open`` applies every degradation, ``closed`` restores everything) until it expires or is
+released; the controller acts on it at its next reconcile.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.table import Table
 
-app = typer.Typer(help="breaker commands", no_args_is_help=True)
+from cli.common import fail_invalid, out, print_json
+from controllers.breaker.adapters import FileBreakerStore
+from controllers.breaker.models import BreakerMemory, BreakerState, Override
+from ports.interfaces import PortError
+
+app = typer.Typer(help="Budget circuit breaker: status, human override, release.", no_args_is_help=True)
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+OVERRIDABLE = ("closed", "warn", "page", "open")
+
+
+def default_state_file() -> Path:
+    return Path(os.environ.get("REELOPS_STATE_DIR", ".reelops")) / "breaker.json"
+
+
+StateFile = Annotated[Path | None, typer.Option("--state-file", help="breaker state file (JSON)")]
+
+
+def load_store(state_file: Path | None) -> tuple[FileBreakerStore, BreakerMemory]:
+    store = FileBreakerStore(state_file or default_state_file())
+    try:
+        return store, store.load()
+    except PortError as exc:
+        fail_invalid(str(exc))
+
+
+def parse_duration(text: str) -> float:
+    """``90s``, ``30m``, ``2h``, ``1d`` -> seconds."""
+    match = DURATION.match(text.strip())
+    if not match:
+        fail_invalid(f"--for: expected a duration like 30m, 2h or 1d, got {text!r}")
+    return float(match.group(1)) * UNIT_S[match.group(2)]
+
+
+def stamp(ts: float | None) -> str:
+    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@app.command("status")
+def status_command(
+    state_file: StateFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the state as JSON")] = False,
+) -> None:
+    """Current state, degradations in force, saved knob values, override and recent events."""
+    _, memory = load_store(state_file)
+    if as_json:
+        print_json(memory.model_dump(mode="json"))
+        return
+    out.print(f"state: [bold]{memory.state}[/] since {stamp(memory.since or None)}")
+    out.print(f"degradations in force: {', '.join(memory.applied) or 'none'}")
+    out.print(f"saved knob values: {memory.saved or 'none'}")
+    if memory.override:
+        o = memory.override
+        out.print(f"override: {o.state} until {stamp(o.until)} by {o.by}: {o.reason}")
+    table = Table(title="recent breaker events")
+    for col in ("at", "from", "to", "reason", "signal USD", "applied", "restored"):
+        table.add_column(col)
+    for e in memory.events[-10:]:
+        table.add_row(
+            stamp(e.at),
+            e.from_state,
+            e.to_state,
+            e.reason,
+            f"{e.signal_usd:,.0f}",
+            ", ".join(e.applied),
+            ", ".join(e.restored),
+        )
+    out.print(table)
+
+
+@app.command("override")
+def override_command(
+    state: Annotated[str, typer.Option("--state", help="state to hold: closed, warn, page or open")],
+    reason: Annotated[str, typer.Option("--reason", help="why (kept in the state file and events)")],
+    duration: Annotated[str | None, typer.Option("--for", help="how long, e.g. 2h; default until release")] = None,
+    by: Annotated[str, typer.Option("--by", help="who")] = os.environ.get("USER", "unknown"),
+    state_file: StateFile = None,
+) -> None:
+    """Hold the breaker in a state until the override expires or is released."""
+    if state not in OVERRIDABLE:
+        fail_invalid(f"--state: expected one of {', '.join(OVERRIDABLE)}, got {state!r}")
+    if not reason.strip():
+        fail_invalid("--reason: must not be empty")
+    until = time.time() + parse_duration(duration) if duration else None
+    store, memory = load_store(state_file)
+    override = Override(state=BreakerState(state), until=until, reason=reason, by=by)
+    store.save(memory.model_copy(update={"override": override}), dry_run=False)
+    out.print(f"override set: hold {state} until {stamp(until) if until else 'released'}")
+
+
+@app.command("release")
+def release_command(state_file: StateFile = None) -> None:
+    """Drop the human override; the breaker decides on spend again at its next reconcile."""
+    store, memory = load_store(state_file)
+    if memory.override is None:
+        out.print("no override to release")
+        return
+    store.save(memory.model_copy(update={"override": None}), dry_run=False)
+    out.print("override released")

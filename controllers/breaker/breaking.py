@@ -1,0 +1,95 @@
+"""The budget breaker as a controller on the shared runtime: observe -> decide (pure) -> apply.
+
+``observe`` asks the FinOps spend estimator for today's spend and projection (from telemetry through
+the MetricsSource), reads the knobs, the persisted memory and the latest budget alert; ``decide`` is
+``controllers.breaker.decide.decide_breaker``; ``apply`` sets knobs, notifies and persists memory,
+honouring dry-run in each port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from controllers.breaker.decide import NAME, decide_breaker
+from controllers.breaker.models import (
+    BreakerConfig,
+    BreakerDecision,
+    BreakerObservation,
+    BreakerPolicy,
+    BreakerStore,
+    BudgetAlertSource,
+    KnobActuator,
+    Notifier,
+    load_policy,
+)
+from finops.catalogue import Catalogue, default_catalogue
+from finops.cost_model import drivers_from_platforms
+from finops.spending import SpendEstimator, estimator_config
+from finops.usage import default_usage
+from ports.interfaces import MetricsSource
+from stacks.model import PlatformModel
+
+
+@dataclass(frozen=True)
+class BreakerPorts:
+    """Where the breaker reads and acts: telemetry, knobs, its memory, people, the budget topic."""
+
+    metrics: MetricsSource
+    knobs: KnobActuator
+    store: BreakerStore
+    notifier: Notifier
+    budget_alerts: BudgetAlertSource | None = None
+
+
+class BudgetBreaker:
+    """Controller protocol implementation (``controllers.runtime.base.Controller``)."""
+
+    name = NAME
+
+    def __init__(self, config: BreakerConfig, estimator: SpendEstimator) -> None:
+        self.config = config
+        self.estimator = estimator
+
+    def observe(self, ports: BreakerPorts, now: float) -> BreakerObservation:
+        spend = self.estimator.observe(ports.metrics, now)
+        alert = ports.budget_alerts.latest(now) if ports.budget_alerts else None
+        return BreakerObservation(
+            at=now, spend=spend, knobs=ports.knobs.read_knobs(), memory=ports.store.load(), billing=alert
+        )
+
+    def decide(self, observation: BreakerObservation, now: float) -> BreakerDecision:
+        return decide_breaker(observation, self.config, now)
+
+    def apply(self, decision: BreakerDecision, ports: BreakerPorts, *, dry_run: bool) -> None:
+        for knob, value in decision.knob_targets.items():
+            ports.knobs.set_knob(knob, value, dry_run=dry_run)
+        for channel in decision.notify:
+            ports.notifier.notify(channel, describe(decision), dry_run=dry_run)
+        ports.store.save(decision.memory, dry_run=dry_run)
+
+
+def describe(decision: BreakerDecision) -> str:
+    """One line a person can act on."""
+    changes = ", ".join(f"{k}={v:g}" for k, v in decision.knob_targets.items()) or "no knob change"
+    return (
+        f"budget breaker {decision.previous_state} -> {decision.state} ({decision.reason}): "
+        f"projected day ${decision.signal_usd:,.0f} from {decision.signal_source}; {changes}"
+    )
+
+
+def build_breaker(
+    platforms: Sequence[PlatformModel],
+    policy: BreakerPolicy | None = None,
+    catalogue: Catalogue | None = None,
+    month_to_date_gb: float = 0.0,
+) -> BudgetBreaker:
+    """A breaker for these stacks: thresholds from the global stack's BudgetSpec, the estimator's pricing."""
+    budgets = [p.settings.budgets for p in platforms if p.settings.budgets is not None]
+    if not budgets:
+        raise ValueError("no stack declares budgets (expected the global stack's reelops:platform.budgets)")
+    cat = catalogue or default_catalogue()
+    usage = default_usage()
+    cfg = estimator_config(platforms, drivers_from_platforms(platforms), usage, cat)
+    config = BreakerConfig(budget=budgets[0], policy=policy or load_policy())
+    return BudgetBreaker(config, SpendEstimator(cfg, cat, month_to_date_gb))
