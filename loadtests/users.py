@@ -1,0 +1,126 @@
+"""The platform's users as Locust sees them: learners, creators and interaction writers.
+
+- A learner watches a session of ~20 videos (SPEC section 1), swiping back now and then, and each
+  view writes a "view" interaction with a client-generated id.
+- A creator uploads a 60-second video in their jurisdiction (SPEC section 3).
+- A writer likes, comments and emits ML events: writes with client-generated ids, retried on 429/503
+  with the spec's backoff (100 ms, 500 ms, 2 s). Every write's final fate is recorded so that the war
+  game can reconcile lost writes against what the platform stored and buffered.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import gevent
+from locust import FastHttpUser, between, task
+
+from loadtests.recording import record_write
+from loadtests.settings import (
+    BACK_SWIPE_PROBABILITY,
+    VIDEOS_PER_SESSION,
+    WRITE_RETRY_BACKOFF_S,
+    LoadSettings,
+    read_settings,
+)
+
+SETTINGS: LoadSettings = read_settings()
+THINK = SETTINGS.think_time_s
+
+
+def pick_region(settings: LoadSettings = SETTINGS) -> str:
+    names = list(settings.regions)
+    return random.choices(names, weights=[settings.regions[n] for n in names])[0]
+
+
+def next_video(history: list[str]) -> str:
+    """A new video, or (sometimes) a swipe back to the previous one."""
+    if len(history) >= 2 and random.random() < BACK_SWIPE_PROBABILITY:
+        return history[-2]
+    return f"v{random.randrange(1_000_000)}"
+
+
+class PlatformUser(FastHttpUser):
+    abstract = True
+    wait_time = between(THINK * 0.5, THINK * 1.5)
+
+    def write(self, kind: str, region: str, user_id: str) -> None:
+        """One write with a client-generated id, retried with backoff; its final fate is recorded."""
+        write_id = str(uuid.uuid4())
+        body = {"id": write_id, "user_id": user_id, "kind": kind, "region": region}
+        for attempt, backoff in enumerate((*WRITE_RETRY_BACKOFF_S, None)):
+            status = self.post_write(body, attempt)
+            if status in (200, 202):
+                record_write(write_id, "acknowledged", status)
+                return
+            if backoff is None or status not in (429, 503):
+                record_write(write_id, "rejected", status)
+                return
+            gevent.sleep(backoff)
+
+    def post_write(self, body: dict[str, Any], attempt: int) -> int:
+        name = "write" if attempt == 0 else "write (retry)"
+        with self.client.post("/edge/write", json=body, name=name, catch_response=True) as resp:
+            if resp.status_code in (200, 202):
+                resp.success()
+            else:
+                resp.failure(f"HTTP {resp.status_code}")
+            return int(resp.status_code or 0)
+
+
+class LearnerUser(PlatformUser):
+    """A learning session: ~20 video starts with back-swipes, a view write per start."""
+
+    weight = SETTINGS.weights.get("learner", 6)
+
+    @task
+    def watch_session(self) -> None:
+        region, user_id = pick_region(), f"u{random.randrange(10_000_000)}"
+        history: list[str] = []
+        for _ in range(VIDEOS_PER_SESSION):
+            video = next_video(history)
+            history.append(video)
+            body = {"region": region, "user_id": user_id, "video_id": video}
+            with self.client.post("/edge/video-start", json=body, name="video-start", catch_response=True) as resp:
+                if resp.status_code != 200:
+                    resp.failure(f"HTTP {resp.status_code}")
+            self.write("view", region, user_id)
+            gevent.sleep(random.uniform(THINK * 0.5, THINK * 1.5))
+
+
+class CreatorUser(PlatformUser):
+    """A creator uploading a 60-second video in their own jurisdiction."""
+
+    weight = SETTINGS.weights.get("creator", 1)
+
+    @task
+    def upload(self) -> None:
+        region = pick_region()
+        body = {
+            "jurisdiction": SETTINGS.jurisdictions[region],
+            "creator_id": f"c{random.randrange(100_000)}",
+            "size_mb": round(random.uniform(20, 120), 1),
+        }
+        with self.client.post("/edge/upload", json=body, name="upload", catch_response=True) as resp:
+            if resp.status_code == 202:
+                resp.success()
+            elif resp.status_code == 429:
+                resp.success()  # an honest rate limit with Retry-After is the designed answer
+            else:
+                resp.failure(f"HTTP {resp.status_code}")
+
+
+class WriterUser(PlatformUser):
+    """Likes, comments and ML events: interaction writes with client-generated ids."""
+
+    weight = SETTINGS.weights.get("writer", 3)
+
+    @task(3)
+    def interact(self) -> None:
+        self.write("interaction", pick_region(), f"u{random.randrange(10_000_000)}")
+
+    @task(1)
+    def ml_event(self) -> None:
+        self.write("ml", pick_region(), f"u{random.randrange(10_000_000)}")

@@ -1,0 +1,149 @@
+"""Judging a finished run: phases, recovery time, lost writes, dollars at risk, validity.
+
+Pure over the RunRecord (no I/O): the same record always gives the same result, which is what the
+report renders and what ``--json`` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from stacks.model import TrafficSpec
+from wargames.dollars import estimate_dollars_at_risk
+from wargames.measuring import Request, WriteFate, measure_window, percentile, split_bins, to_model_time
+from wargames.models import LocustSummary, Phase, PhaseResult, WarGameResult
+from wargames.recovery import measure_recovery_time
+from wargames.verdicts import decide_verdict, judge_bin, judge_phase, list_broken_slos
+
+if TYPE_CHECKING:
+    from wargames.running import RunRecord
+
+MAX_POLL_ERROR_RATIO = 0.2
+
+
+@dataclass(frozen=True)
+class Placed:
+    """The run's evidence on model time."""
+
+    requests: list[Request]
+    writes: list[WriteFate]
+
+
+def place_on_model_time(record: RunRecord) -> Placed:
+    load = record.load
+    if load is None or not record.pairs:
+        return Placed([], [])
+    sample_t = to_model_time([s[0] for s in load.samples], record.pairs)
+    write_t = to_model_time([w[0] for w in load.writes], record.pairs)
+    return Placed(
+        requests=[Request(t, s[1], s[2], s[3]) for t, s in zip(sample_t, load.samples, strict=True)],
+        writes=[WriteFate(t, w[1], w[2], w[3]) for t, w in zip(write_t, load.writes, strict=True)],
+    )
+
+
+def phase_windows(record: RunRecord) -> dict[Phase, tuple[float, float]]:
+    injected = record.marks.get("method_started", record.ended_model_s)
+    restored = record.marks.get("rollbacks_completed", record.ended_model_s)
+    return {
+        Phase.BASELINE: (record.started_model_s, injected),
+        Phase.INJECTION: (injected, restored),
+        Phase.RECOVERY: (restored, record.ended_model_s),
+    }
+
+
+def judge_phases(record: RunRecord, placed: Placed) -> tuple[PhaseResult, ...]:
+    windows, gates = phase_windows(record), record.spec.slos
+    measures = {p: measure_window(placed.requests, placed.writes, record.polls, *w) for p, w in windows.items()}
+    baseline = measures[Phase.BASELINE]
+    return tuple(judge_phase(p, windows[p], gates, measures[p], baseline) for p in Phase)
+
+
+def health_bins(record: RunRecord, placed: Placed) -> list[tuple[float, bool]]:
+    """Each bin after the injection: healthy or not, by the injection-phase gates."""
+    spec, windows = record.spec, phase_windows(record)
+    baseline = measure_window(placed.requests, placed.writes, record.polls, *windows[Phase.BASELINE])
+    start = windows[Phase.INJECTION][0]
+    return [
+        (a, judge_bin(spec.slos, measure_window(placed.requests, placed.writes, record.polls, a, b), baseline))
+        for a, b in split_bins(start, record.ended_model_s, spec.bin_s)
+    ]
+
+
+def find_invalid_reason(record: RunRecord, placed: Placed) -> str | None:
+    """Why the measurement itself cannot be trusted, if it cannot."""
+    if record.load is not None and record.load.cpu_warning:
+        return f"Locust's CPU saturated ({record.load.max_cpu_percent:.0f}%): latencies are not trustworthy"
+    if not any(r.name == "video-start" for r in placed.requests):
+        return "Locust recorded no video starts"
+    polls = len(record.polls) + record.poll_errors
+    if polls == 0 or record.poll_errors / polls > MAX_POLL_ERROR_RATIO:
+        return f"{record.poll_errors} of {polls} polls of the sandbox failed"
+    if "method_started" not in record.marks:
+        status = record.journal.get("status", "not run")
+        return f"the experiment's method never ran (journal status {status!r}; see journal.json)"
+    return None
+
+
+def count_lost_writes(record: RunRecord) -> tuple[int, int, int]:
+    """(lost, acknowledged, rejected): lost = acknowledged but neither stored nor buffered, plus
+    writes the client gave up on after its retries (the user's action is gone either way)."""
+    writes = record.load.writes if record.load else []
+    acknowledged = sum(1 for w in writes if w[2])
+    rejected = len(writes) - acknowledged
+    missing = len(record.reconcile.get("missing", []))
+    return missing + rejected, acknowledged, rejected
+
+
+def summarise_locust(placed: Placed) -> LocustSummary:
+    failures = sum(not r.ok for r in placed.requests)
+    p95 = percentile([r.ms for r in placed.requests], 95)
+    return LocustSummary(
+        requests=len(placed.requests), failures=failures, p95_ms=None if p95 is None else round(p95, 1)
+    )
+
+
+def failed_actions(outcome: dict[str, object]) -> int:
+    """User-visible damage at model scale: failed starts after retries plus lost writes."""
+    starts = outcome.get("user_perceived_failures", outcome.get("failed_starts", 0))
+    return int(float(str(starts or 0))) + int(float(str(outcome.get("lost_writes", 0) or 0)))
+
+
+def judge_run(record: RunRecord, traffic: TrafficSpec) -> WarGameResult:
+    spec, placed = record.spec, place_on_model_time(record)
+    phases = judge_phases(record, placed)
+    injected = phase_windows(record)[Phase.INJECTION][0]
+    recovery = measure_recovery_time(health_bins(record, placed), injected, spec.bin_s, spec.sustain_s)
+    lost, acknowledged, rejected = count_lost_writes(record)
+    broken = list(list_broken_slos(phases, lost, recovery, spec.recovery_target_s))
+    if record.journal.get("deviated"):
+        broken.append("steady_state_hypothesis")
+    if record.recheck.get("steady_state_met") is not True:
+        broken.append("rollback_verification")
+    invalid = find_invalid_reason(record, placed)
+    dollars = estimate_dollars_at_risk(failed_actions(record.outcome), traffic, spec.direct_loss_basis)
+    counterfactual = (
+        estimate_dollars_at_risk(record.counterfactual_failures, traffic, spec.direct_loss_basis)
+        if record.counterfactual_failures is not None
+        else dollars
+    )
+    return WarGameResult(
+        scenario=spec.name,
+        verdict=decide_verdict(broken, invalid),
+        broken_slos=tuple(broken),
+        invalid_reason=invalid,
+        mitigated=record.mitigated,
+        phases=phases,
+        recovery_time_s=recovery,
+        recovery_target_s=spec.recovery_target_s,
+        lost_writes=lost,
+        acknowledged_writes=acknowledged,
+        rejected_writes=rejected,
+        dollars=dollars,
+        unmitigated_dollars=counterfactual,
+        locust=summarise_locust(placed),
+        rollback_verified=record.recheck.get("steady_state_met") is True,
+        wall_time_s=round(record.wall_time_s, 1),
+        journal_path=str(record.out_dir / "journal.json"),
+        report_path=str(record.out_dir / "report.html"),
+    )

@@ -1,0 +1,132 @@
+"""The war game: platform + controllers + Locust load + Chaos Toolkit experiment -> verdict.
+
+Sequence (model time; the sandbox runs in scaled real time):
+1. start the sandbox on a free loopback port, with the controllers on (or, ``--unmitigated``, with
+   controllers and the scenario's mitigations off), the poller and the Locust child process;
+2. baseline: ``baseline_s`` of load with no fault;
+3. the experiment (chaostoolkit-lib, rollbacks ``always``): hypothesis, fault injection, hold,
+   hypothesis again, rollbacks; the injection phase runs from the method's start to the rollbacks' end;
+4. recovery: ``recovery_s`` more, then the steady-state re-check that verifies the rollbacks;
+5. stop the load, reconcile the writes, judge the phases, price the damage, write the report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaos.client import call
+from stacks.loading import load_platform
+from wargames.catalogue import load_experiment
+from wargames.experimenting import Marks, recheck_steady_state, run_with_rollbacks, target_experiment
+from wargames.judging import judge_run
+from wargames.loading import LoadEvidence, build_env, read_evidence, start_load
+from wargames.models import WarGameResult, WarGameSpec
+from wargames.platform import RunningPlatform, estimate_counterfactual, start_platform
+from wargames.polling import Poller
+
+Progress = Callable[[str, float, float], None]  # (phase, model seconds done, model seconds planned)
+
+
+@dataclass
+class RunRecord:
+    """Everything observed during one run, handed to the judging and reporting steps."""
+
+    spec: WarGameSpec
+    mitigated: bool
+    out_dir: Path
+    started_model_s: float = 0.0
+    marks: dict[str, float] = field(default_factory=dict)
+    ended_model_s: float = 0.0
+    journal: dict[str, Any] = field(default_factory=dict)
+    recheck: dict[str, Any] = field(default_factory=dict)
+    pairs: list[tuple[float, float]] = field(default_factory=list)
+    polls: list[Any] = field(default_factory=list)
+    poll_errors: int = 0
+    load: LoadEvidence | None = None
+    reconcile: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, Any] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    counterfactual_failures: int | None = None
+    wall_time_s: float = 0.0
+
+
+def wait_model(poller: Poller, seconds: float, phase: str, progress: Progress, timeout_s: float) -> None:
+    """Block until the sandbox's model time advanced ``seconds`` (polled, with a wall-clock bound)."""
+    start, deadline = poller.model_time(), time.monotonic() + timeout_s
+    while (done := poller.model_time() - start) < seconds:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{phase}: model time advanced {done:.0f} of {seconds:.0f} s in {timeout_s:.0f} s")
+        progress(phase, done, seconds)
+        time.sleep(0.1)
+    progress(phase, seconds, seconds)
+
+
+def wait_first_poll(poller: Poller, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not poller.pairs:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the sandbox answered no poll within {timeout_s:.0f} s")
+        time.sleep(0.05)
+
+
+def run_phases(record: RunRecord, platform: RunningPlatform, progress: Progress) -> None:
+    spec, config = record.spec, {"sandbox_url": platform.url}
+    poller = Poller(config)
+    poller.start()
+    wait_first_poll(poller)
+    record.started_model_s = poller.model_time()
+    bound = 4 * (spec.baseline_s + spec.recovery_s) / spec.speed + 60
+    env_vars = build_env(spec.load, spec.speed, record.out_dir / "locust", platform.surge_at_s, 10**6)
+    load = start_load(platform.url, spec.load, env_vars)
+    try:
+        wait_model(poller, spec.baseline_s, "baseline", progress, bound)
+        experiment = target_experiment(load_experiment(spec), platform.url)
+        marks = Marks(now=poller.model_time)
+        progress("injection", 0, 0)
+        record.journal = run_with_rollbacks(experiment, marks)
+        record.marks = dict(marks.times)
+        wait_model(poller, spec.recovery_s, "recovery", progress, bound)
+        record.recheck = recheck_steady_state(experiment)
+    finally:
+        load.stop()
+        poller.stop()
+    record.ended_model_s = poller.model_time()
+    record.pairs, record.polls, record.poll_errors = poller.pairs, poller.polls, poller.errors
+    record.load = read_evidence(load.out_dir)
+
+
+def collect_platform_facts(record: RunRecord, platform: RunningPlatform) -> None:
+    config = {"sandbox_url": platform.url}
+    ids = [w[1] for w in (record.load.writes if record.load else []) if w[2]]
+    record.reconcile = call("POST", "/admin/writes/reconcile", config, {"ids": ids}) or {}
+    record.outcome = call("GET", "/admin/outcome", config) or {}
+    record.decisions = platform.decisions()
+
+
+def run_wargame(
+    spec: WarGameSpec, out_dir: Path, *, mitigated: bool = True, seed: int = 7, progress: Progress | None = None
+) -> WarGameResult:
+    """Run one war game end to end and write its report into ``out_dir``."""
+    from wargames.reporting import write_reports
+
+    wall_start = time.monotonic()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record = RunRecord(spec=spec, mitigated=mitigated, out_dir=out_dir)
+    platform = start_platform(spec, mitigated=mitigated, seed=seed)
+    try:
+        run_phases(record, platform, progress or (lambda *_: None))
+        collect_platform_facts(record, platform)
+    finally:
+        platform.stop()
+    record.counterfactual_failures = estimate_counterfactual(spec, seed) if mitigated else None
+    record.wall_time_s = time.monotonic() - wall_start
+    (out_dir / "journal.json").write_text(json.dumps(record.journal, indent=2, default=str))
+    traffic = load_platform("prod-global").traffic
+    result = judge_run(record, traffic)
+    write_reports(record, result)
+    return result
