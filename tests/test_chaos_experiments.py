@@ -53,7 +53,7 @@ def test_discover_lists_every_exported_activity() -> None:
 def test_bad_fault_and_target_are_named_before_any_call() -> None:
     with pytest.raises(ActivityFailed, match="invalid fault"):
         actions.inject_fault("meteor_strike", "us-east-1", configuration={"sandbox_url": "http://127.0.0.1:9"})
-    with pytest.raises(ActivityFailed, match="configuration.target"):
+    with pytest.raises(ActivityFailed, match=r"configuration\.target"):
         actions.clear_faults(configuration={"target": "gcp"})
     with pytest.raises(ActivityFailed, match="unknown signal"):
         probes.read_signal("vibes", configuration={"sandbox_url": "http://127.0.0.1:9"})
