@@ -142,3 +142,30 @@ def test_cli_rejects_bad_override(tmp_path: Path, args: list[str]) -> None:
     r = CliRunner().invoke(app, ["breaker", "override", *args, "--state-file", str(tmp_path / "s.json")])
     assert r.exit_code == 2
     assert not (tmp_path / "s.json").exists()
+
+
+def test_exporter_publishes_the_contract_metrics(tmp_path: Path) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from finops.exporting import SpendCollector
+    from ports.metrics import METRICS_BY_NAME
+
+    clock = FakeClock(MIDNIGHT + 10 * 3600)
+    runner, _, _ = make_runner(tmp_path, clock, scale=3.0)
+    breaker = runner.controllers[0]
+    registry = CollectorRegistry()
+    registry.register(SpendCollector(breaker.latest))
+    assert generate_latest(registry) == b""
+    runner.run(iterations=2)
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for fam in text_string_to_metric_families(generate_latest(registry).decode())
+        for s in fam.samples
+        if not s.name.endswith("_created")
+    }
+    for name, labels in {(n, tuple(k for k, _ in lab)) for n, lab in samples}:
+        assert name in METRICS_BY_NAME and labels == METRICS_BY_NAME[name].labels, name
+    assert samples[("reelops_breaker_state", (("state", "open"),))] == 1.0
+    assert samples[("reelops_projected_daily_spend_usd", ())] > 15_000
+    assert samples[("reelops_spend_usd_total", (("cost_center", "cdn"),))] > 0

@@ -25,7 +25,7 @@ from controllers.breaker.models import (
 )
 from finops.catalogue import Catalogue, default_catalogue
 from finops.cost_model import drivers_from_platforms
-from finops.spending import SpendEstimator, estimator_config
+from finops.spending import SpendEstimate, SpendEstimator, estimator_config
 from finops.usage import default_usage
 from ports.interfaces import MetricsSource
 from stacks.model import PlatformModel
@@ -50,16 +50,25 @@ class BudgetBreaker:
     def __init__(self, config: BreakerConfig, estimator: SpendEstimator) -> None:
         self.config = config
         self.estimator = estimator
+        self.last_estimate: SpendEstimate | None = None
+        self.last_state: str | None = None
+
+    def latest(self) -> tuple[SpendEstimate | None, str | None]:
+        """What the exporter publishes (finops.exporting.SpendCollector)."""
+        return self.last_estimate, self.last_state
 
     def observe(self, ports: BreakerPorts, now: float) -> BreakerObservation:
         spend = self.estimator.observe(ports.metrics, now)
+        self.last_estimate = spend
         alert = ports.budget_alerts.latest(now) if ports.budget_alerts else None
         return BreakerObservation(
             at=now, spend=spend, knobs=ports.knobs.read_knobs(), memory=ports.store.load(), billing=alert
         )
 
     def decide(self, observation: BreakerObservation, now: float) -> BreakerDecision:
-        return decide_breaker(observation, self.config, now)
+        decision = decide_breaker(observation, self.config, now)
+        self.last_state = decision.state.value
+        return decision
 
     def apply(self, decision: BreakerDecision, ports: BreakerPorts, *, dry_run: bool) -> None:
         for knob, value in decision.knob_targets.items():
