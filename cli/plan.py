@@ -1,8 +1,94 @@
-"""`ops plan`: placeholder, filled in by the infrastructure issue."""
+"""`ops plan`: what a stack would create, and whether it breaks a policy, before touching AWS.
+
+Runs the real Pulumi program in-process under the mock runtime (``stacks.planning``): no Pulumi
+CLI, no cloud, no credentials. Prints a tree grouped by component, or with ``--json`` the documented
+object. Exit 0 clean, 1 on a mandatory policy violation, 2 on invalid configuration (nothing planned).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.tree import Tree
+
+from cli.common import EXIT_FAILED, EXIT_OK, err, fail_invalid, out, print_json
+from stacks.loading import ConfigError, load_platform
+from stacks.model import PlatformModel
+from stacks.planning import PlannedResource, PlanResult, plan_stack
 
 
-def plan_command(stack: str = typer.Option(..., "--stack")) -> None:
-    """Plan a stack offline."""
-    raise typer.Exit(1)
+def load_model(stack: str | None, config: Path | None) -> PlatformModel:
+    """The validated model, or exit 2 naming the file and key."""
+    if stack is None and config is None:
+        fail_invalid("--stack NAME or --config PATH is required")
+    try:
+        return load_platform(stack, config_path=config)
+    except ConfigError as exc:
+        fail_invalid(str(exc))
+
+
+def plan_command(
+    stack: Annotated[str | None, typer.Option("--stack", help="stack name (stacks/Pulumi.<stack>.yaml)")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="plan this stack file instead")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the plan as one JSON object")] = False,
+) -> None:
+    """Plan a stack offline under Pulumi's mock runtime and check it against the policy pack."""
+    result = plan_stack(load_model(stack, config))
+    if json_output:
+        print_json(result.to_json())
+    else:
+        out.print(render_tree(result))
+        report_violations(result)
+    raise typer.Exit(EXIT_FAILED if result.mandatory_violations else EXIT_OK)
+
+
+def owning_component(resource: PlannedResource, by_name: dict[str, PlannedResource]) -> str | None:
+    """The nearest component above a resource (None: it sits directly in the stack)."""
+    owner = resource.parent
+    while owner is not None and owner in by_name and by_name[owner].custom:
+        owner = by_name[owner].parent
+    return owner
+
+
+def components_of(result: PlanResult) -> dict[str | None, list[PlannedResource]]:
+    """Resources grouped under the component they belong to."""
+    by_name = {r.name: r for r in result.resources}
+    groups: dict[str | None, list[PlannedResource]] = {}
+    for r in result.resources:
+        if r.custom:
+            groups.setdefault(owning_component(r, by_name), []).append(r)
+    return groups
+
+
+def short_type(type_token: str) -> str:
+    """``aws:s3/bucketVersioning:BucketVersioning`` -> ``s3:BucketVersioning``."""
+    package, module, kind = [*type_token.split(":"), "", ""][:3]
+    return f"{module.split('/')[0] or package}:{kind}"
+
+
+def render_tree(result: PlanResult) -> Tree:
+    components = {r.name: r for r in result.resources if not r.custom}
+    groups = components_of(result)
+    custom = sum(len(v) for v in groups.values())
+    tree = Tree(f"[bold]{result.stack}[/]: {custom} resources in {len(components)} components")
+    for owner in sorted(groups, key=lambda o: (o is not None, o or "")):
+        members = groups[owner]
+        regions = sorted({r.region for r in members if r.region})
+        label = "stack" if owner not in components else f"{short_type(components[owner].type)} [cyan]{owner}[/]"
+        branch = tree.add(f"{label} ({len(members)} resources; {', '.join(regions) or 'no region'})")
+        for kind, count in sorted(Counter(short_type(r.type) for r in members).items()):
+            branch.add(f"{count} x {kind}")
+    return tree
+
+
+def report_violations(result: PlanResult) -> None:
+    if not result.violations:
+        out.print(f"[green]policy pack: 0 violations[/] ({result.stack})")
+        return
+    out.print(f"[red]policy pack: {len(result.violations)} violations[/]")
+    for v in result.violations:
+        out.print(f"  [{v.enforcement}] {v.policy}: {v.message}", highlight=False, markup=False)
+    err.print(f"{len(result.mandatory_violations)} mandatory violations in {result.stack}")
