@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli import breaker
 from cli.common import EXIT_FAILED, EXIT_OK, out, print_json
 from runbooks.snapshots import Snapshot
 from runbooks.sources import DEFAULT_SANDBOX_URL, SandboxSource, gather_snapshot
@@ -29,11 +30,14 @@ def status_command(
     audit: Annotated[
         Path | None, typer.Option("--audit", help="Controllers' JSON-lines audit log (last decisions).")
     ] = None,
+    breaker_file: Annotated[
+        Path | None, typer.Option("--breaker-state-file", help="Budget breaker state file (as `ops breaker`).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the snapshot as JSON on stdout.")] = False,
 ) -> None:
     """One screen for the on-call: stacks, SLO burn, queues, controllers, breaker, faults."""
     url = sandbox or os.environ.get("REELOPS_SANDBOX_URL") or DEFAULT_SANDBOX_URL
-    snapshot = gather_snapshot(SandboxSource(url), audit)
+    snapshot = gather_snapshot(SandboxSource(url), audit, breaker_file or breaker.default_state_file())
     if as_json:
         print_json({**snapshot.model_dump(mode="json"), "problems": snapshot.problems})
     else:
@@ -120,7 +124,12 @@ def render_breaker(s: Snapshot) -> None:
     )
     limits = f"thresholds {usd_or_na(b.notify_usd)} / {usd_or_na(b.page_usd)} / {usd_or_na(b.breaker_usd)}"
     age = "" if b.data_age_s is None else f", data {b.data_age_s:,.0f} s old"
-    out.print(f"[bold]Budget breaker[/]: [{colour}]{state}[/]; {money}; {limits}{age}", highlight=False)
+    origin = f" (from {b.state_source})" if b.state_source else ""
+    out.print(f"[bold]Budget breaker[/]: [{colour}]{state}[/]{origin}; {money}; {limits}{age}", highlight=False)
+    if b.applied:
+        out.print(f"  degradations in force: {', '.join(b.applied)}", highlight=False)
+    if b.override:
+        out.print(f"  [yellow]override[/]: {b.override} (release with `ops breaker release`)", highlight=False)
 
 
 def usd_or_na(value: float | None) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict
 
+from controllers.breaker.models import BreakerMemory
 from runbooks.catalogue import SloFile
 from stacks.model import PlatformModel
 
@@ -49,6 +50,9 @@ class ControllerRow(Frozen):
 
 class BreakerView(Frozen):
     state: str | None
+    state_source: str | None = None
+    applied: tuple[str, ...] = ()
+    override: str | None = None
     spend_today_usd: float | None
     projected_usd: float | None
     data_age_s: float | None
@@ -173,14 +177,25 @@ def summarise_controllers(
     return tuple(rows)
 
 
-def summarise_breaker(samples: Samples, global_model: PlatformModel | None) -> BreakerView:
+def summarise_breaker(
+    samples: Samples, global_model: PlatformModel | None, memory: BreakerMemory | None = None
+) -> BreakerView:
+    """The breaker's state from its live metric, else from its state file; degradations and override
+    from the state file (``ops breaker`` shares it with the controller)."""
     states = [lab.get("state") for lab, v in samples.get("reelops_breaker_state", []) if v == 1]
+    state, state_source = (states[0], "metrics") if states else (None, None)
+    if state is None and memory is not None:
+        state, state_source = str(memory.state), "state file"
+    override = memory.override if memory else None
     spend = samples.get("reelops_spend_usd_total")
     projected = samples.get("reelops_projected_daily_spend_usd")
     age = samples.get("reelops_spend_data_age_seconds")
     budgets = global_model.settings.budgets if global_model else None
     return BreakerView(
-        state=states[0] if states else None,
+        state=state,
+        state_source=state_source,
+        applied=memory.applied if memory else (),
+        override=f"{override.state} by {override.by}: {override.reason}" if override else None,
         spend_today_usd=sum(v for _, v in spend) if spend else None,
         projected_usd=projected[0][1] if projected else None,
         data_age_s=age[0][1] if age else None,

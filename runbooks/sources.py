@@ -15,7 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from controllers.breaker.adapters import FileBreakerStore
+from controllers.breaker.models import BreakerMemory
 from controllers.runtime.auditing import read_audit
+from ports.interfaces import PortError
 from runbooks.catalogue import load_slos
 from runbooks.snapshots import (
     Samples,
@@ -99,9 +102,26 @@ def attempt[T](read: Callable[[], T], notes: list[str], what: str) -> T | None:
         return None
 
 
-def gather_snapshot(source: SandboxSource, audit: Path | None, wall_now: Callable[[], float] = time.time) -> Snapshot:
+def read_breaker_memory(path: Path | None, notes: list[str]) -> BreakerMemory | None:
+    """The breaker's persisted memory (state, degradations in force, override), when its file exists."""
+    if path is None or not path.exists():
+        return None
+    try:
+        return FileBreakerStore(path).load()
+    except PortError as exc:
+        notes.append(f"breaker state file: not available ({exc})")
+        return None
+
+
+def gather_snapshot(
+    source: SandboxSource,
+    audit: Path | None,
+    breaker_file: Path | None = None,
+    wall_now: Callable[[], float] = time.time,
+) -> Snapshot:
     """Read every source once and build the on-call's snapshot."""
     notes: list[str] = []
+    memory = read_breaker_memory(breaker_file, notes)
     stacks, models = load_stacks()
     prod = [m for m in models.values() if m.settings.environment == "prod"]
     health = attempt(lambda: source.get_json("/healthz"), notes, "sandbox")
@@ -122,7 +142,7 @@ def gather_snapshot(source: SandboxSource, audit: Path | None, wall_now: Callabl
         model_time=model_time,
         stacks=stacks,
         controllers=controllers,
-        breaker=summarise_breaker(samples, global_model) if samples is not None else None,
+        breaker=summarise_breaker(samples or {}, global_model, memory) if samples is not None or memory else None,
         queues=summarise_queues(samples, prod) if samples is not None else None,
         slos=summarise_slos(signals, load_slos()) if signals is not None else None,
         faults=tuple(faults) if isinstance(faults, list) else None,

@@ -20,6 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from typer.testing import CliRunner
 
 from cli.main import app
+from controllers.breaker.adapters import FileBreakerStore
+from controllers.breaker.models import BreakerMemory, BreakerState, Override
 from controllers.runtime.auditing import AuditLog, AuditRecord, Outcome
 from controllers.runtime.exporting import ControllerMetrics
 from ports.metrics import METRICS_BY_NAME
@@ -106,6 +108,12 @@ def routes_for(
     }
 
 
+@pytest.fixture(autouse=True)
+def no_local_breaker_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ops status` reads `ops breaker`'s state file by default; keep the developer's own out of tests."""
+    monkeypatch.setenv("REELOPS_STATE_DIR", str(tmp_path / "state"))
+
+
 @pytest.fixture
 def troubled() -> Iterator[str]:
     yield from serve(routes_for())
@@ -175,3 +183,18 @@ def test_unreachable_sandbox_degrades_to_not_available(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.count("not available") >= 5
     assert "prod-global" in result.stdout and "not found" in flat(result.stdout)
+
+
+def test_breaker_from_its_state_file_when_the_sandbox_is_down(tmp_path: Path) -> None:
+    path = tmp_path / "breaker.json"
+    override = Override(state=BreakerState.OPEN, until=None, reason="runaway GPU fleet", by="oncall")
+    memory = BreakerMemory(state=BreakerState.OPEN, applied=("pause_backlog_encodes", "sample_analytics"),
+                           override=override)
+    FileBreakerStore(path).save(memory, dry_run=False)
+    for url in serve({}):
+        dead = url
+    result = CliRunner().invoke(app, ["status", "--sandbox", dead, "--breaker-state-file", str(path)])
+    assert result.exit_code == 1, result.output
+    screen = flat(result.stdout)
+    assert "budget breaker open" in screen and "(from state file)" in screen
+    assert "pause_backlog_encodes, sample_analytics" in screen and "runaway GPU fleet" in screen
