@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -23,6 +24,7 @@ from runbooks.catalogue import (
     read_runbook,
     runbook_for_wargame,
 )
+from stacks.loading import list_stacks, load_platform
 
 BOOKS = load_runbooks()
 RULES = load_alert_rules()
@@ -50,6 +52,11 @@ def known_wargames() -> set[str]:
 
 def parse_ops(argv: Sequence[str]) -> str:
     """Parse ``ops ARGV`` against the real CLI without running it; returns the leaf command path."""
+    return parse_ops_params(argv)[0]
+
+
+def parse_ops_params(argv: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """The leaf command path and its parsed parameters (click's ``make_context``, nothing runs)."""
     command = typer.main.get_command(app)
     ctx = command.make_context("ops", list(argv))
     path = ["ops"]
@@ -58,7 +65,21 @@ def parse_ops(argv: Sequence[str]) -> str:
         assert sub is not None and name is not None
         ctx = sub.make_context(name, rest, parent=ctx)
         command, path = sub, [*path, name]
-    return " ".join(path)
+    return " ".join(path), dict(ctx.params)
+
+
+def check_known_values(path: str, params: dict[str, Any]) -> None:
+    """Arguments that name things (war games, stacks, jurisdictions, runbooks) must name real ones."""
+    if path == "ops wargame run" and params.get("scenario"):
+        assert params["scenario"] in linked_runbooks(), f"no war game {params['scenario']!r} in {WARGAME_CATALOGUE}"
+    if path == "ops sandbox run" and params.get("scenario"):
+        assert (SCENARIO_DIR / f"{params['scenario']}.yaml").exists(), f"no sandbox scenario {params['scenario']!r}"
+    if params.get("stack"):
+        assert params["stack"] in list_stacks(), f"no stack {params['stack']!r}"
+    if params.get("jurisdiction"):
+        assert params["jurisdiction"] in load_platform("prod-global").jurisdictions
+    if path == "ops runbook show":
+        find_runbook(params["name"], BOOKS)
 
 
 def test_there_are_runbooks_and_commands() -> None:
@@ -92,7 +113,8 @@ def test_every_alert_runbook_answers_an_existing_alert() -> None:
 def test_every_wargame_links_its_runbook(scenario: str) -> None:
     book = runbook_for_wargame(scenario)
     assert book.meta.kind == "wargame"
-    assert f"ops wargame run {scenario}" in book.body, f"{book.name} does not say how to run the war game"
+    runs = (f"ops wargame run {scenario}", f"ops sandbox run {scenario}")
+    assert any(r in book.body for r in runs), f"{book.name} does not say how to run {scenario}"
     alerts = {r.alert for r in RULES}
     assert set(book.meta.alert) <= alerts, f"{book.name} names unknown alerts"
 
@@ -110,7 +132,8 @@ def test_runbook_has_every_section(book: Runbook) -> None:
 
 @pytest.mark.parametrize(("name", "argv"), COMMANDS, ids=[f"{n}: ops {' '.join(a)}" for n, a in COMMANDS])
 def test_runbook_command_parses_against_the_cli(name: str, argv: list[str]) -> None:
-    assert parse_ops(argv).startswith("ops ")
+    path, params = parse_ops_params(argv)
+    check_known_values(path, params)
 
 
 def test_parse_ops_rejects_what_the_cli_would() -> None:
