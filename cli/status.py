@@ -51,8 +51,10 @@ def render(s: Snapshot) -> None:
     if s.problems:
         out.print(f"[bold red]needs action: {'; '.join(s.problems)}[/]", highlight=False)
     elif s.unavailable:
-        out.print(f"[bold yellow]nothing needs action in what could be read; not available: "
-                  f"{', '.join(s.unavailable)}[/]", highlight=False)
+        out.print(
+            f"[bold yellow]nothing needs action in what could be read; not available: {', '.join(s.unavailable)}[/]",
+            highlight=False,
+        )
     else:
         out.print("[bold green]nothing needs action[/]")
     for section in (render_slos, render_queues, render_controllers, render_breaker, render_faults, render_stacks):
@@ -79,8 +81,9 @@ def render_slos(s: Snapshot) -> None:
     table = titled("SLO burn", "SLO", "scope", "objective", "now", "burn rate", "status")
     for row in s.slos:
         burn = "" if row.burn_rate is None else f"{row.burn_rate:.1f}x"
-        table.add_row(row.name, row.scope, f"{row.objective:g} {row.unit}", f"{row.current:.4g} {row.unit}",
-                      burn, mark(row.ok))
+        table.add_row(
+            row.name, row.scope, f"{row.objective:g} {row.unit}", f"{row.current:.4g} {row.unit}", burn, mark(row.ok)
+        )
     out.print(table)
 
 
@@ -119,8 +122,7 @@ def render_breaker(s: Snapshot) -> None:
     state = b.state or "not reporting"
     colour = {"open": "red", "page": "yellow", "warn": "yellow", "half_open": "yellow"}.get(state, "green")
     money = " ".join(
-        f"{label} {usd_or_na(v)}"
-        for label, v in (("spend today", b.spend_today_usd), ("projected", b.projected_usd))
+        f"{label} {usd_or_na(v)}" for label, v in (("spend today", b.spend_today_usd), ("projected", b.projected_usd))
     )
     limits = f"thresholds {usd_or_na(b.notify_usd)} / {usd_or_na(b.page_usd)} / {usd_or_na(b.breaker_usd)}"
     age = "" if b.data_age_s is None else f", data {b.data_age_s:,.0f} s old"
