@@ -77,7 +77,7 @@ class Cdn:
         down = ~np.isnan(self.origin_down_since[self.jurisdiction_of])
         age = np.where(down, t - np.nan_to_num(self.origin_down_since[self.jurisdiction_of]), 0.0)
         failed_over = down & self.failover & (age >= self.phys.origin_failover_s)
-        draining = down & ~failed_over & ~self.serve_stale
+        draining = down & ~failed_over & (not self.serve_stale)
         fresh = np.where(draining, np.clip(1.0 - age / self.ttl_s, 0.0, 1.0), 1.0)
         res.hit_ratio = self.h0 * fresh
         shield_ratio = self.s0 * fresh if self.shield else np.zeros(len(starts))
@@ -87,8 +87,10 @@ class Cdn:
         res.shield_hits = misses * shield_ratio
         res.origin_requests = misses - res.shield_hits
         unreachable = down & ~failed_over
-        missing_new = self.phys.new_content_share * (1.0 - self.warm_coverage()[self.jurisdiction_of])
-        res.failed = np.where(unreachable, res.origin_requests, np.where(failed_over, starts * missing_new, 0.0))
+        missing_new = self.phys.new_content_miss_share * (1.0 - self.warm_coverage()[self.jurisdiction_of])
+        res.failed = np.where(
+            unreachable, res.origin_requests, np.where(failed_over, res.origin_requests * missing_new, 0.0)
+        )
         res.origin_requests = np.where(unreachable, 0.0, res.origin_requests)
         extra = np.where(failed_over, self.phys.cross_region_origin_ms, 0.0)
         res.origin_ms = self.phys.origin_latency_ms + extra

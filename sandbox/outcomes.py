@@ -102,4 +102,3 @@ def summarise(sb: Sandbox) -> Outcome:
         capacity_cost_usd=fixed(sb.spend.capacity, 2),
         extras=extras,
     )
-

@@ -58,7 +58,9 @@ class Physics(BaseModel):
     cross_region_origin_ms: float = Field(default=80, ge=0)
     origin_failover_s: float = Field(default=10, ge=0, description="origin-group failover < 10 s (SPEC 4)")
     replication_lag_s: float = Field(default=900, ge=0, description="secondary origin lags ~15 min (SPEC 4)")
-    new_content_share: float = Field(default=0.03, ge=0, le=1, description="requests for content < 15 min old")
+    new_content_miss_share: float = Field(
+        default=0.2, ge=0, le=1, description="share of origin requests for content younger than the replication lag"
+    )
     latency_sigma: float = Field(default=0.35, gt=0, description="log-normal spread of request latencies")
     # encoding (SPEC 3)
     duplicate_share: float = Field(default=0.04, ge=0, lt=1, description="3-5% of uploads are duplicates")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Protocol
 
 from ports.interfaces import PortError
@@ -137,7 +138,13 @@ def build_sandbox(
     scenario: Scenario | str, seed: int = 0, platforms: Mapping[str, PlatformModel] | None = None
 ) -> Sandbox:
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
-    return Sandbox(platforms if platforms is not None else load_prod_platforms(), sc, seed)
+    return Sandbox(platforms if platforms is not None else prod_platforms(), sc, seed)
+
+
+@cache
+def prod_platforms() -> dict[str, PlatformModel]:
+    """The prod stacks, loaded once per process (the models are frozen)."""
+    return load_prod_platforms()
 
 
 def drive(sandbox: Sandbox, strategy: Strategy, until_tick: int | None = None) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ports.types import BillingMode, FaultKind
 from sandbox.physics import Physics
@@ -136,17 +136,37 @@ class Scenario(Frozen):
     report: tuple[str, ...] = OUTCOME_KEYS
     source: str = Field(default="<memory>", exclude=True)
 
+    @field_validator("tick_s")
+    @classmethod
+    def _check_tick(cls, tick_s: float) -> float:
+        if 60 % tick_s:
+            raise ValueError(f"must divide 60 (one-minute datapoints), got {tick_s}")
+        return tick_s
+
+    @field_validator("start")
+    @classmethod
+    def _check_start(cls, start: datetime) -> datetime:
+        if start.tzinfo is None:
+            raise ValueError("must carry a time zone (e.g. 2026-11-17T17:00:00Z)")
+        return start
+
+    @field_validator("report")
+    @classmethod
+    def _check_report(cls, report: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [k for k in report if k not in OUTCOME_KEYS]
+        if unknown:
+            raise ValueError(f"unknown outcome keys {unknown}; expected some of {list(OUTCOME_KEYS)}")
+        return report
+
     @model_validator(mode="after")
     def _check(self) -> Self:
-        if 60 % self.tick_s:
-            raise ValueError(f"tick_s must divide 60 (minute datapoints), got {self.tick_s}")
         if self.control_interval_s % self.tick_s:
-            raise ValueError(f"control_interval_s must be a multiple of tick_s, got {self.control_interval_s}")
-        if self.start.tzinfo is None:
-            raise ValueError("start must carry a time zone (e.g. 2026-11-17T17:00:00Z)")
-        unknown = [k for k in self.report if k not in OUTCOME_KEYS and not k.startswith("x_")]
-        if unknown:
-            raise ValueError(f"report: unknown outcome keys {unknown}; expected some of {list(OUTCOME_KEYS)}")
+            raise ValueError(f"control_interval_s: must be a multiple of tick_s ({self.tick_s})")
+        if self.surge is not None and self.surge.start_s >= self.duration_s:
+            raise ValueError(f"surge.start_s: must be before the end of the scenario ({self.duration_s} s)")
+        late = [i for i, f in enumerate(self.faults) if f.at_s >= self.duration_s]
+        if late:
+            raise ValueError(f"faults[{late[0]}].at_s: must be before the end of the scenario ({self.duration_s} s)")
         return self
 
     @property
@@ -198,6 +218,8 @@ def validate_scenario(raw: dict[str, Any], source: str) -> Scenario:
         err = exc.errors()[0]
         key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "-"
         message = err["msg"].removeprefix("Value error, ")
+        if key == "-" and ": " in message:
+            key, message = message.split(": ", 1)
         if err["type"] == "missing":
             message = "required key is missing"
         elif err["type"] == "extra_forbidden":
