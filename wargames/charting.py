@@ -22,7 +22,7 @@ from wargames.measuring import percentile, split_bins
 from wargames.models import Phase
 
 if TYPE_CHECKING:
-    from wargames.running import RunRecord
+    from wargames.records import RunRecord
 
 PHASE_COLOURS = {Phase.BASELINE: "#e8f3ec", Phase.INJECTION: "#fbe3e0", Phase.RECOVERY: "#e4eef8"}
 INK, MUTED, ALERT, GOOD, ACCENT = "#1f2933", "#7b8794", "#c0392b", "#2e8b57", "#2f6db5"
@@ -53,10 +53,21 @@ def nan_for_none(values: Sequence[float | None]) -> list[float]:
     return [float("nan") if v is None else v for v in values]
 
 
-def shade_phases(ax: Axes, record: RunRecord, origin: float) -> None:
+def shade_phases(ax: Axes, record: RunRecord, origin: float, label: bool = False) -> None:
     for phase, (a, b) in phase_windows(record).items():
         if b > a:
             ax.axvspan(minutes(a, origin), minutes(b, origin), color=PHASE_COLOURS[phase], zorder=0, lw=0)
+            if label:
+                ax.text(
+                    minutes((a + b) / 2, origin),
+                    1.02,
+                    phase.value,
+                    transform=ax.get_xaxis_transform(),
+                    ha="center",
+                    va="bottom",
+                    fontsize=9,
+                    color=MUTED,
+                )
     for key, label in (("method_started", "fault injected"), ("rollbacks_completed", "fault cleared")):
         if key in record.marks:
             ax.axvline(minutes(record.marks[key], origin), color=ALERT if "inj" in label else GOOD, lw=1.2, ls="--")
@@ -68,7 +79,7 @@ def poll_series(record: RunRecord, name: str, origin: float) -> tuple[list[float
 
 
 def style(ax: Axes, title: str, ylabel: str) -> None:
-    ax.set_title(title, loc="left", fontsize=11, color=INK, fontweight="bold")
+    ax.set_title(title, loc="left", fontsize=11, color=INK, fontweight="bold", pad=14)
     ax.set_ylabel(ylabel, color=MUTED, fontsize=9)
     ax.grid(axis="y", color="#d9dee3", lw=0.6)
     for side in ("top", "right"):
@@ -143,8 +154,8 @@ def render_timeline_svg(record: RunRecord, placed: Placed, slo_ms: float | None)
     draw_latency(axes[1], xs, series, slo_ms)
     draw_failures(axes[2], xs, series)
     draw_capacity(axes[3], record, record.decisions)
-    for ax in axes:
-        shade_phases(ax, record, origin)
+    for i, ax in enumerate(axes):
+        shade_phases(ax, record, origin, label=i == 0)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)

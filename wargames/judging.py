@@ -17,7 +17,7 @@ from wargames.recovery import measure_recovery_time
 from wargames.verdicts import decide_verdict, judge_bin, judge_phase, list_broken_slos
 
 if TYPE_CHECKING:
-    from wargames.running import RunRecord
+    from wargames.records import RunRecord
 
 MAX_POLL_ERROR_RATIO = 0.2
 

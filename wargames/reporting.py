@@ -17,7 +17,7 @@ from wargames.judging import place_on_model_time
 from wargames.models import Metric, WarGameResult
 
 if TYPE_CHECKING:
-    from wargames.running import RunRecord
+    from wargames.records import RunRecord
 
 TEMPLATES = Path(__file__).with_name("templates")
 

@@ -15,44 +15,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from chaos.client import call
 from stacks.loading import load_platform
 from wargames.catalogue import load_experiment
 from wargames.experimenting import Marks, recheck_steady_state, run_with_rollbacks, target_experiment
 from wargames.judging import judge_run
-from wargames.loading import LoadEvidence, build_env, read_evidence, start_load
+from wargames.loading import build_env, read_evidence, start_load
 from wargames.models import WarGameResult, WarGameSpec
 from wargames.platform import RunningPlatform, estimate_counterfactual, start_platform
 from wargames.polling import Poller
+from wargames.records import RunRecord
 
 Progress = Callable[[str, float, float], None]  # (phase, model seconds done, model seconds planned)
-
-
-@dataclass
-class RunRecord:
-    """Everything observed during one run, handed to the judging and reporting steps."""
-
-    spec: WarGameSpec
-    mitigated: bool
-    out_dir: Path
-    started_model_s: float = 0.0
-    marks: dict[str, float] = field(default_factory=dict)
-    ended_model_s: float = 0.0
-    journal: dict[str, Any] = field(default_factory=dict)
-    recheck: dict[str, Any] = field(default_factory=dict)
-    pairs: list[tuple[float, float]] = field(default_factory=list)
-    polls: list[Any] = field(default_factory=list)
-    poll_errors: int = 0
-    load: LoadEvidence | None = None
-    reconcile: dict[str, Any] = field(default_factory=dict)
-    outcome: dict[str, Any] = field(default_factory=dict)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    counterfactual_failures: int | None = None
-    wall_time_s: float = 0.0
 
 
 def wait_model(poller: Poller, seconds: float, phase: str, progress: Progress, timeout_s: float) -> None:
