@@ -68,9 +68,9 @@ def shade_phases(ax: Axes, record: RunRecord, origin: float, label: bool = False
                     fontsize=9,
                     color=MUTED,
                 )
-    for key, label in (("method_started", "fault injected"), ("rollbacks_completed", "fault cleared")):
+    for key, colour in (("method_started", ALERT), ("rollbacks_completed", GOOD)):
         if key in record.marks:
-            ax.axvline(minutes(record.marks[key], origin), color=ALERT if "inj" in label else GOOD, lw=1.2, ls="--")
+            ax.axvline(minutes(record.marks[key], origin), color=colour, lw=1.2, ls="--")
 
 
 def poll_series(record: RunRecord, name: str, origin: float) -> tuple[list[float], list[float]]:

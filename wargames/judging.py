@@ -6,8 +6,9 @@ report renders and what ``--json`` prints.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stacks.model import TrafficSpec
 from wargames.dollars import estimate_dollars_at_risk
@@ -103,10 +104,9 @@ def summarise_locust(placed: Placed) -> LocustSummary:
     )
 
 
-def failed_actions(outcome: dict[str, object]) -> int:
-    """User-visible damage at model scale: failed starts after retries plus lost writes."""
-    starts = outcome.get("user_perceived_failures", outcome.get("failed_starts", 0))
-    return int(float(str(starts or 0))) + int(float(str(outcome.get("lost_writes", 0) or 0)))
+def failed_actions(outcome: Mapping[str, Any], counters: Sequence[str]) -> int:
+    """User-visible damage at model scale: the war game's damage counters, summed."""
+    return sum(int(float(outcome.get(name) or 0)) for name in counters)
 
 
 def judge_run(record: RunRecord, traffic: TrafficSpec) -> WarGameResult:
@@ -121,7 +121,9 @@ def judge_run(record: RunRecord, traffic: TrafficSpec) -> WarGameResult:
     if record.recheck.get("steady_state_met") is not True:
         broken.append("rollback_verification")
     invalid = find_invalid_reason(record, placed)
-    dollars = estimate_dollars_at_risk(failed_actions(record.outcome), traffic, spec.direct_loss_basis)
+    dollars = estimate_dollars_at_risk(
+        failed_actions(record.outcome, spec.damage_counters), traffic, spec.direct_loss_basis
+    )
     counterfactual = (
         estimate_dollars_at_risk(record.counterfactual_failures, traffic, spec.direct_loss_basis)
         if record.counterfactual_failures is not None

@@ -85,6 +85,9 @@ class WarGameSpec(Frozen):
     sustain_s: float = Field(gt=0, description="SLOs must hold this long to count as recovered")
     recovery_target_s: float = Field(gt=0)
     direct_loss_basis: Literal["revenue_per_dau", "session_value"]
+    damage_counters: tuple[Literal["user_perceived_failures", "lost_writes"], ...] = Field(
+        min_length=1, description="the sandbox outcome counters that count as failed user actions"
+    )
     mitigations: tuple[str, ...] = Field(description="sandbox mitigations this war game relies on")
     load: LoadSpec
     slos: tuple[SloGate, ...] = Field(min_length=1)

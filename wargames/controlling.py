@@ -1,0 +1,87 @@
+"""The controllers inside a war game: the shared runtime's Runner over the sandbox's in-process ports.
+
+A sandbox strategy (``control(sandbox, now)``, called every control interval of model time) that
+reconciles the predictive scaler and the GPU pool scaler once per call, exactly as ``ops controllers
+run`` would against a real backend, and keeps their audit records for the report's timeline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controllers.pool_scaling.scaling import PoolScaler
+from controllers.predictive.configuring import build_config
+from controllers.predictive.models import PredictiveConfig, ResourceKind
+from controllers.predictive.scaling import PredictiveScaler, ScalerPorts
+from controllers.runtime.auditing import AuditLog, AuditRecord
+from controllers.runtime.running import Runner
+from ports.clocks import FakeClock
+from sandbox.engine import Sandbox
+from stacks.model import PlatformModel
+
+
+class SandboxClockView:
+    """The runner's clock: the sandbox's model clock; the runner never sleeps in a war game."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        raise RuntimeError("a war game drives the runner one reconcile at a time; it never sleeps")
+
+
+def modelled_config(sandbox: Sandbox, platforms: list[PlatformModel]) -> PredictiveConfig:
+    """The scaler's configuration, keeping the tables the sandbox models (its write-path tables).
+
+    The platform model lists every DynamoDB table; the sandbox models the three write-path ones.
+    Asking the sandbox for another table is a PortError that would hold the whole controller.
+    """
+    config = build_config(platforms)
+    modelled = set(sandbox.table_names)
+    keep = tuple(r for r in config.resources if r.kind is not ResourceKind.TABLE_WARM or r.name in modelled)
+    return config.model_copy(update={"resources": keep})
+
+
+class ControllersStrategy:
+    """Predictive scaling + pool scaling on the sandbox, through the controllers runtime."""
+
+    name = "controllers"
+
+    def __init__(self, sandbox: Sandbox, platforms: list[PlatformModel]) -> None:
+        self.audit = AuditLog()
+        clock = SandboxClockView(sandbox.clock)
+        ports = sandbox.ports
+        az_regions = {az: name for p in platforms for name, r in p.regions.items() for az in r.azs}
+        scaler_ports = ScalerPorts(
+            metrics=ports.metrics,
+            tables=ports.tables,
+            deployments=ports.deployments,
+            faults=ports.faults,
+            az_regions=az_regions,
+        )
+        interval = sandbox.scenario.control_interval_s
+        predictive = PredictiveScaler(modelled_config(sandbox, platforms))
+        pools = PoolScaler.from_platforms(platforms)
+        self.runners: list[Runner[Any]] = [
+            Runner([predictive], scaler_ports, clock=clock, interval_s=interval, dry_run=False, audit=self.audit),
+            Runner([pools], ports, clock=clock, interval_s=interval, dry_run=False, audit=self.audit),
+        ]
+
+    def control(self, sandbox: Sandbox, now: float) -> None:
+        for runner in self.runners:
+            runner.reconcile_once()
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """Applied, non-no-op decisions as rows: at (epoch), controller, action, reason."""
+        return [row for r in self.audit.records if (row := as_row(r)) is not None]
+
+
+def as_row(record: AuditRecord) -> dict[str, Any] | None:
+    decision = record.decision or {}
+    if record.outcome.value != "applied" or decision.get("action") in (None, "noop"):
+        return None
+    return {"at": record.at, "controller": record.controller, "action": decision["action"],
+            "reason": decision.get("reason", "")}  # fmt: skip
