@@ -65,3 +65,26 @@ def run_command(
         table.add_row(key, f"{data[key]:,}" if isinstance(data[key], int) else f"{data[key]:,.2f}")
     out.print(table)
     err.print(f"[dim]{sc.description}[/] (full counters: --json)")
+
+
+@app.command("serve")
+def serve_command(
+    scenario: Annotated[str, typer.Argument(help="scenario to serve")] = "normal-day",
+    speed: Annotated[float, typer.Option(help="model seconds per real second", min=0.001)] = 1.0,
+    port: Annotated[int, typer.Option(help="loopback port (0 = any free one)", min=0, max=65535)] = 8900,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    strategy: Annotated[str, typer.Option(help="none | reactive (runs inside the server)")] = "none",
+) -> None:
+    """Serve the model in scaled real time on 127.0.0.1: /metrics, edge API, admin API. Ctrl-C stops it."""
+    from sandbox.running import build_sandbox, resolve_strategy
+    from sandbox.serving import serve_forever
+
+    if strategy not in STRATEGY_NAMES:
+        fail_invalid(f"--strategy: expected one of {list(STRATEGY_NAMES)}, got {strategy!r}")
+    try:
+        sb = build_sandbox(load_scenario(scenario), seed)
+    except ConfigError as exc:
+        fail_invalid(str(exc))
+    except OSError as exc:
+        fail_invalid(f"--port {port}: {exc}")
+    serve_forever(sb, resolve_strategy(strategy), speed=speed, port=port, log=err.print)

@@ -199,6 +199,9 @@ class Sandbox:
         self.buffered_writes = 0.0
         self.max_buffer_depth = 0.0
         self.strategy_name = "none"
+        self.last_fail_ratio = np.zeros(n)
+        self.last_api_ms = np.full(n, self.phys.api_latency_ms)
+        self.last_serving = np.arange(n)
         dau = self.scenario.dau or self.spec.traffic.dau
         daily_gb = dau * self.spec.traffic.views_per_dau * self.spec.traffic.avg_video_mb / 1024.0
         self.spend = SpendMeter(catalogue, daily_gb)
@@ -260,6 +263,9 @@ class Sandbox:
             self.hit_ratio_min = min(self.hit_ratio_min, float(cdn.hit_ratio[live].min()))
         self.record_start_latency(res.api_ms, cdn.edge_hits, cdn.shield_hits, cdn.origin_requests, cdn.origin_ms)
         ok = res.api_ok - cdn.failed
+        self.last_fail_ratio = (res.failed + cdn.failed) / np.maximum(res.attempted, 1e-12)
+        self.last_api_ms = res.api_ms
+        self.last_serving = res.serving
         self.delivered_gb = float(ok.sum()) * dt * self.spec.traffic.avg_video_mb / 1024.0
         self.shield_requests = float(cdn.shield_requests.sum()) * dt
         return res.serving

@@ -61,6 +61,9 @@ class TableGrid:
         self.fault_factor = np.ones(shape)
         self.consumer_stopped = np.zeros(shape[0], dtype=bool)
         self.queue = np.zeros(shape)
+        self.arrived_cum = np.zeros(shape)
+        self.drained_cum = np.zeros(shape)
+        self.last_throttle_ratio = np.zeros(shape)
         self.fifo: dict[tuple[int, int], deque[list[float]]] = {}
         self.consumed = np.zeros(shape)
         self.throttled = np.zeros(shape)
@@ -114,9 +117,12 @@ class TableGrid:
         spare = np.maximum(drain_cap - direct_served * dt, 0.0)
         drained = np.minimum(backlog_before + arrivals, spare)
         self.queue = backlog_before + arrivals - drained
+        self.arrived_cum += arrivals
+        self.drained_cum += drained
         served = direct_served + drained / dt
         self.consumed = served
         self.throttled += throttled
+        self.last_throttle_ratio = np.where(direct > 0, (direct - direct_served) / np.maximum(direct, 1e-12), 0.0)
         self.lost += throttled.sum(axis=1)
         self.minute_throttled += throttled
         self.minute_peak = np.maximum(self.minute_peak, served)

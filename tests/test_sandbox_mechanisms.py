@@ -56,7 +56,7 @@ def test_origin_failure_drains_the_cache_unless_mitigated() -> None:
 
 
 def test_saturday_peak_exercises_pools_and_never_crosses_a_jurisdiction() -> None:
-    sc = load_scenario("saturday-upload-peak")
+    sc = load_scenario("saturday-upload-peak").model_copy(update={"duration_s": 4 * 3600.0})  # 12:00-16:00
     none = run_scenario(sc, "none", seed=4)
     reactive = run_scenario(sc, "reactive", seed=4)
     assert reactive.upload_to_live_p95_s < none.upload_to_live_p95_s
