@@ -44,6 +44,7 @@ class LiveSandbox:
         self.speed = speed
         self.wall = wall
         self.started = wall()
+        self.model_start = sb.now
         self.lock = threading.RLock()
         self.rng = random.Random(sb.seed)
         self.writes: dict[str, tuple[int, int, float] | None] = {}
@@ -54,7 +55,7 @@ class LiveSandbox:
     # --- time ----------------------------------------------------------------------------------------
     def advance(self) -> None:
         """Step until model time catches up with scaled wall time (bounded per call)."""
-        target = (self.wall() - self.started) * self.speed
+        target = self.model_start + (self.wall() - self.started) * self.speed
         with self.lock:
             for _ in range(MAX_CATCH_UP_TICKS):
                 if self.sb.done or self.sb.now + self.sb.dt > target:

@@ -167,6 +167,21 @@ def expect_ids(body: Any) -> list[str]:
     return ids
 
 
+def serve_in_background(
+    sandbox: Sandbox,
+    host: str = HOST,
+    port: int = 0,
+    speed: float = 1.0,
+    strategy: Strategy | None = None,
+) -> SandboxServer:
+    """Start serving ``sandbox`` (from its current model time) on loopback; call ``.stop()`` to end."""
+    from sandbox.running import NoControl
+
+    if host != HOST:
+        raise ValueError(f"host: the sandbox serves on loopback only ({HOST}), got {host!r}")
+    return SandboxServer(LiveSandbox(sandbox, strategy or NoControl(), speed), port).start()
+
+
 def serve_forever(sb: Sandbox, strategy: Strategy, speed: float, port: int, log: Callable[[str], None] = print) -> None:
     """Serve until SIGINT/SIGTERM, then stop the HTTP server and the clock thread cleanly."""
     server = SandboxServer(LiveSandbox(sb, strategy, speed), port).start()

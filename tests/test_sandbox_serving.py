@@ -135,3 +135,20 @@ def test_ops_sandbox_serve_stops_cleanly_on_ctrl_c() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_serving_in_background_starts_from_the_current_model_time() -> None:
+    from sandbox.running import drive
+    from sandbox.serving import serve_in_background
+
+    sb = build_sandbox("regional-failure", seed=9)
+    drive(sb, resolve_strategy("none"), until_tick=120)  # fast-forward 10 model minutes
+    srv = serve_in_background(sb, port=0, speed=60.0)
+    try:
+        time.sleep(0.5)
+        _, health, _ = call(srv, "GET", "/healthz")
+        assert health["model_time"] - sb.start_epoch > 600 + 10
+    finally:
+        srv.stop()
+    with pytest.raises(ValueError, match="loopback"):
+        serve_in_background(sb, host="0.0.0.0")
