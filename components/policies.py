@@ -32,7 +32,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.tagging import DATA_PLANE_TAG
+from components.tagging import DATA_PLANE_TAG, REQUIRED_TAGS
 from stacks.model import COST_CENTERS
 
 GLOBAL = "global"
@@ -75,7 +75,7 @@ class PolicyRules:
     """What the policies need from the platform model: which regions each jurisdiction owns."""
 
     regions_by_jurisdiction: Mapping[str, tuple[str, ...]]
-    required_tags: tuple[str, ...] = ("cost_center", "jurisdiction")
+    required_tags: tuple[str, ...] = REQUIRED_TAGS
     cost_centers: tuple[str, ...] = COST_CENTERS
 
     def allowed_regions(self, jurisdiction: str | None) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 DATA_PLANE_TAG = ("plane", "data")
+REQUIRED_TAGS = ("cost_center", "jurisdiction")
 
 
 def cost_tags(cost_center: str, **extra: str) -> dict[str, str]:

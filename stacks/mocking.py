@@ -201,14 +201,14 @@ class PlatformMocks(Mocks):
         state = {**args.inputs, **extra}
         return resource_id(args.typ, name, state), state
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token == "aws:route53/getZone:getZone":
             zone = str(args.args.get("name", "")).rstrip(".")
             zone_id = "Z" + short_hash(zone, 20).upper()
-            return {"id": zone_id, "zoneId": zone_id, "name": zone, "privateZone": False}, None
+            return {"id": zone_id, "zoneId": zone_id, "name": zone, "privateZone": False}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/plan", "userId": "plan"}, None
-        return {}, None
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/plan", "userId": "plan"}, []
+        return {}, []
 
 
 def parse_json_values(inputs: dict[str, Any]) -> dict[str, Any]:

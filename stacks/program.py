@@ -13,8 +13,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.app_services import AppServices, AppServicesArgs
 from components.data_plane import DataPlane, DataPlaneArgs
+from components.finops_guardrails import FinOpsGuardrails, FinOpsGuardrailsArgs
 from components.gpu_pool import GpuEncodePool, GpuEncodePoolArgs
+from components.multi_cdn import JurisdictionOrigin, MultiCdn, MultiCdnArgs
 from components.network import RegionNetwork, RegionNetworkArgs
 from stacks import naming
 from stacks.model import PlatformModel, QueueSpec
@@ -90,6 +93,17 @@ def build_jurisdiction(model: PlatformModel) -> dict[str, Any]:
         )
         for pool in model.settings.pools
     }
+    if model.settings.cluster is not None and model.settings.services:
+        AppServices(
+            f"{model.stack}-apps",
+            AppServicesArgs(
+                region=home,
+                cluster=model.settings.cluster,
+                services=model.settings.services,
+                subnet_ids=networks[home].subnet_ids,
+            ),
+            opts=pulumi.ResourceOptions(providers=[providers[home]]),
+        )
     exports: dict[str, Any] = {
         "jurisdiction": model.jurisdiction.name,
         "home_region": home,
@@ -106,9 +120,45 @@ def build_jurisdiction(model: PlatformModel) -> dict[str, Any]:
 
 
 def build_global(model: PlatformModel) -> dict[str, Any]:
-    make_provider(model, GLOBAL_SERVICES_REGION)
-    refs = {
-        stack: pulumi.StackReference(f"{pulumi.get_organization()}/{model.project}/{stack}")
-        for stack in model.settings.jurisdiction_stacks
+    settings = model.settings
+    assert settings.cdn is not None and settings.budgets is not None
+    provider = make_provider(model, GLOBAL_SERVICES_REGION)
+    refs = [
+        pulumi.StackReference(f"{pulumi.get_organization()}/{model.project}/{stack}")
+        for stack in settings.jurisdiction_stacks
+    ]
+    cdn = MultiCdn(
+        f"{model.stack}-cdn",
+        MultiCdnArgs(cdn=settings.cdn, origins=[origin_from(model, ref) for ref in refs]),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
+    guardrails = FinOpsGuardrails(
+        f"{model.stack}-finops",
+        FinOpsGuardrailsArgs(prefix=f"{model.project}-{model.stack}", budgets=settings.budgets),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
+    return {
+        "jurisdiction_stacks": list(settings.jurisdiction_stacks),
+        "distribution_id": cdn.distribution_id,
+        "cdn_domain_name": cdn.domain_name,
+        "budget_notify_topic_arn": guardrails.notify_topic_arn,
+        "budget_page_topic_arn": guardrails.page_topic_arn,
+        "budget_breaker_topic_arn": guardrails.breaker_topic_arn,
     }
-    return {"jurisdiction_stacks": list(refs)}
+
+
+def shield_region(model: PlatformModel, region: str) -> str:
+    """The Origin Shield region for an origin region (the model's choice, else the region itself)."""
+    spec = model.regions.get(region)
+    return (spec.shield_region if spec else None) or region
+
+
+def origin_from(model: PlatformModel, ref: pulumi.StackReference) -> JurisdictionOrigin:
+    """A jurisdiction's origins as its stack exported them (see stacks.naming.jurisdiction_exports)."""
+    return JurisdictionOrigin(
+        jurisdiction=ref.require_output("jurisdiction"),
+        primary_domain=ref.require_output("origin_primary_domain"),
+        secondary_domain=ref.require_output("origin_secondary_domain"),
+        primary_shield_region=ref.require_output("home_region").apply(lambda r: shield_region(model, r)),
+        secondary_shield_region=ref.require_output("overflow_region").apply(lambda r: shield_region(model, r)),
+    )
