@@ -349,7 +349,7 @@ class SandboxRouter(Actuator):
             home, _ = sb.pools.pools_of(record.jurisdiction)
             j = sb.jurisdiction_names.index(record.jurisdiction)
             sb.pools.cpu_fallback_seconds += home.spec.cpu_fallback_seconds
-            sb.pools.record_live(j, np.asarray([home.spec.cpu_fallback_seconds]), np.asarray([1.0]))
+            sb.pools.record_live(j, home.spec.cpu_fallback_seconds, 1.0)
 
 
 class SandboxWarmer(Actuator):

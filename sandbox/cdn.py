@@ -23,14 +23,17 @@ IntArray = NDArray[np.intp]
 class CdnResult:
     """Per user region: hit ratio, requests by where they were served, failures, latency by path."""
 
+    hit_ratio: FloatArray
+    edge_hits: FloatArray
+    shield_hits: FloatArray
+    shield_requests: FloatArray
+    origin_requests: FloatArray
+    failed: FloatArray
+    origin_ms: FloatArray
+
     def __init__(self, n: int) -> None:
-        self.hit_ratio = np.ones(n)
-        self.edge_hits = np.zeros(n)
-        self.shield_hits = np.zeros(n)
-        self.shield_requests = np.zeros(n)
-        self.origin_requests = np.zeros(n)
-        self.failed = np.zeros(n)
-        self.origin_ms = np.zeros(n)
+        zeros = np.zeros(n)
+        self.shield_hits = self.shield_requests = self.failed = zeros
 
 
 class Cdn:
@@ -55,6 +58,8 @@ class Cdn:
         self.failover = False
         self.serve_stale = False
         self.warmed = np.zeros(jurisdictions)
+        self.healthy_hit = np.full(len(jurisdiction_of), hit_ratio)
+        self.healthy_origin_ms = np.full(len(jurisdiction_of), phys.origin_latency_ms)
         self.went_live = np.zeros(jurisdictions)
 
     def record_live(self, live: FloatArray, dt: float) -> None:
@@ -98,12 +103,12 @@ class Cdn:
 
     def serve_healthy(self, starts: FloatArray, res: CdnResult) -> CdnResult:
         """The common case, without the failure algebra."""
-        res.hit_ratio = np.full(len(starts), self.h0)
+        res.hit_ratio = self.healthy_hit
         misses = starts * (1.0 - self.h0)
         res.edge_hits = starts - misses
         if self.shield:
             res.shield_requests = misses
             res.shield_hits = misses * self.s0
         res.origin_requests = misses - res.shield_hits
-        res.origin_ms = np.full(len(starts), self.phys.origin_latency_ms)
+        res.origin_ms = self.healthy_origin_ms
         return res

@@ -200,6 +200,7 @@ class Sandbox:
         self.max_buffer_depth = 0.0
         self.strategy_name = "none"
         self.last_fail_ratio = np.zeros(n)
+        self.latency_rows = np.tile(np.arange(n), 3)
         self.last_api_ms = np.full(n, self.phys.api_latency_ms)
         self.last_serving = np.arange(n)
         dau = self.scenario.dau or self.spec.traffic.dau
@@ -274,8 +275,7 @@ class Sandbox:
         self, api: FloatArray, edge: FloatArray, shield: FloatArray, origin: FloatArray, origin_ms: FloatArray
     ) -> None:
         p = self.phys
-        n = len(api)
-        rows = np.tile(np.arange(n), 3)
+        rows = self.latency_rows
         shield_ms = p.shield_latency_ms if self.cdn.shield else 0.0
         medians = np.concatenate(
             [api + p.edge_latency_ms, api + p.edge_latency_ms + p.shield_latency_ms,

@@ -45,6 +45,7 @@ class Pool:
     instance_seconds_spot: float = 0.0
     interrupted: int = 0
     down: bool = False
+    starting_n: int = 0
 
     @property
     def running(self) -> int:
@@ -52,7 +53,7 @@ class Pool:
 
     @property
     def starting_count(self) -> int:
-        return sum(n for _, n in self.starting)
+        return self.starting_n
 
 
 class PoolFleet:
@@ -69,6 +70,9 @@ class PoolFleet:
         self.cpu_fallback_seconds = 0.0
         self.spot_hazard_per_s = 0.0
         self.recent: RecentHistogram | None = None
+        self.rows: list[int] = []
+        self.waits: list[float] = []
+        self.counts: list[float] = []
         self.now = 0.0
         for p in pools:
             p.on_demand = min(p.desired, p.spec.on_demand_base, p.quota)
@@ -80,6 +84,7 @@ class PoolFleet:
         for p in self.pools:
             while p.starting and p.starting[0][0] <= t:
                 _, n = p.starting.popleft()
+                p.starting_n -= n
                 base_gap = max(p.spec.on_demand_base - p.on_demand, 0)
                 p.on_demand += min(n, base_gap)
                 p.spot += n - min(n, base_gap)
@@ -95,12 +100,14 @@ class PoolFleet:
             n = min(p.desired, p.quota) - current
             if n > 0:
                 p.starting.append((t + p.spec.startup_seconds, n))
+                p.starting_n += n
         elif current > p.desired:
             excess = current - p.desired
             while excess > 0 and p.starting:
                 ready, n = p.starting.pop()
                 cut = min(n, excess)
                 excess -= cut
+                p.starting_n -= cut
                 if n > cut:
                     p.starting.append((ready, n - cut))
             cut = min(p.spot, excess)
@@ -148,26 +155,27 @@ class PoolFleet:
             return
         j = self.jurisdictions.index(jurisdiction)
         dupes = jobs * dedupe_share
-        self.record_live(j, np.asarray([DEDUPE_CHECK_S]), np.asarray([dupes]))
+        self.record_live(j, DEDUPE_CHECK_S, dupes)
         action, pool = self.route(jurisdiction)
         key = (jurisdiction, action)
         self.decisions[key] = self.decisions.get(key, 0.0) + jobs - dupes
         if pool is None:
             home, _ = self.pools_of(jurisdiction)
             self.cpu_fallback_seconds += (jobs - dupes) * home.spec.cpu_fallback_seconds
-            self.record_live(j, np.asarray([home.spec.cpu_fallback_seconds]), np.asarray([jobs - dupes]))
+            self.record_live(j, home.spec.cpu_fallback_seconds, jobs - dupes)
         else:
             self.enqueue(pool, jobs - dupes, t)
 
-    def record_live(self, j: int, seconds: NDArray[np.float64], jobs: NDArray[np.float64]) -> None:
-        self.record_rows(np.full(len(seconds), j, dtype=np.intp), seconds, jobs)
+    def record_live(self, j: int, seconds: float, jobs: float) -> None:
+        """A job of jurisdiction ``j`` went live after ``seconds`` (recorded with the tick's batch)."""
+        self.rows.append(j)
+        self.waits.append(seconds)
+        self.counts.append(jobs)
 
     def step_queues(self, t: float, dt: float) -> None:
         """Encode for one tick: each pool drains its FIFO at its running instances' rate."""
         self.now = t
-        rows: list[int] = []
-        waits: list[float] = []
-        counts: list[float] = []
+        rows, waits, counts = self.rows, self.waits, self.counts
         for p in self.pools:
             rate = 0.0 if p.down else p.running * p.spec.videos_per_hour_per_instance / 3600.0
             capacity = rate * dt
@@ -189,6 +197,7 @@ class PoolFleet:
                 p.last_work = t
         if counts:
             self.record_rows(np.asarray(rows, dtype=np.intp), np.asarray(waits), np.asarray(counts))
+        self.rows, self.waits, self.counts = [], [], []
 
     def record_rows(self, rows: NDArray[np.intp], seconds: NDArray[np.float64], jobs: NDArray[np.float64]) -> None:
         self.live.add(rows, seconds, jobs)

@@ -27,13 +27,15 @@ IntArray = NDArray[np.intp]
 class StartResult:
     """What happened to one tick's video starts, per user region."""
 
+    attempted: FloatArray
+    api_ok: FloatArray
+    failed: FloatArray
+    perceived: FloatArray
+    api_ms: FloatArray
+    serving: IntArray
+
     def __init__(self, n: int) -> None:
-        self.attempted = np.zeros(n)
-        self.api_ok = np.zeros(n)
-        self.failed = np.zeros(n)
-        self.perceived = np.zeros(n)
-        self.api_ms = np.zeros(n)
-        self.serving = np.arange(n)
+        self.n = n
 
 
 class RegionFleet:
@@ -59,6 +61,7 @@ class RegionFleet:
         self.azs = azs
         self.down_since = np.full(n, np.nan)
         self.any_down = False
+        self.identity = np.arange(n)
         self.az_down: dict[str, tuple[int, float]] = {}
         self.standby_on = False
         self.retry_on = False
@@ -132,6 +135,8 @@ class RegionFleet:
         """Route and serve one tick's starts (per second) for every user region."""
         res = StartResult(len(self.names))
         res.attempted = demand
+        if not self.any_down and not self.az_down:
+            return self.serve_healthy(demand, res)
         serving, extra = self.route(t)
         blind, az_cap = self.az_factor(t)
         capacity = (self.replicas * az_cap + extra + self.standby) * self.starts_per_replica
@@ -153,6 +158,19 @@ class RegionFleet:
         rho = np.minimum(self.utilisation[srv], 0.98)
         res.api_ms = np.minimum(self.phys.api_latency_ms / np.sqrt(1.0 - rho), self.phys.api_latency_cap_ms)
         res.serving = serving
+        return res
+
+    def serve_healthy(self, demand: FloatArray, res: StartResult) -> StartResult:
+        """Every region up: each serves its own users (the common case, without the routing algebra)."""
+        capacity = (self.replicas + self.standby) * self.starts_per_replica
+        self.utilisation = demand / np.maximum(capacity, 1e-9)
+        overload = np.clip(1.0 - capacity / np.maximum(demand, 1e-9), 0.0, 1.0)
+        res.failed = demand * overload
+        res.api_ok = demand - res.failed
+        res.perceived = res.failed * overload**self.n_retries if self.retry_on else res.failed
+        rho = np.minimum(self.utilisation, 0.98)
+        res.api_ms = np.minimum(self.phys.api_latency_ms / np.sqrt(1.0 - rho), self.phys.api_latency_cap_ms)
+        res.serving = self.identity
         return res
 
     def perceived(
