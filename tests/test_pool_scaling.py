@@ -44,10 +44,12 @@ def state(config: PoolScalingConfig, depth: int, running: int, starting: int = 0
 CASES = [
     pytest.param(US, dict(depth=60, running=20), TUESDAY_NOON, "hold", ScaleReason.HOLD_BAND, 20,
                  id="depth-60-holds"),
-    pytest.param(US, dict(depth=10, running=30), TUESDAY_NOON, "scale_in", ScaleReason.STEP_IN, 20,
-                 id="depth-10-steps-in-by-ten"),
-    pytest.param(US, dict(depth=10, running=14), TUESDAY_NOON, "scale_in", ScaleReason.MIN_SIZE, 12,
+    pytest.param(US, dict(depth=10, running=30), TUESDAY_NOON, "scale_in", ScaleReason.STEP_IN, 29,
+                 id="depth-10-steps-in-by-one"),
+    pytest.param(US, dict(depth=10, running=12), TUESDAY_NOON, "hold", ScaleReason.MIN_SIZE, 12,
                  id="step-in-stops-at-min-size"),
+    pytest.param(US, dict(depth=10, running=20, starting=2), TUESDAY_NOON, "hold", ScaleReason.STEADY, 22,
+                 id="no-step-in-while-instances-start"),
     pytest.param(EU_OVER, dict(depth=0, running=8, idle_seconds=601), TUESDAY_NOON, "scale_in",
                  ScaleReason.MIN_SIZE, 2, id="idle-ten-minutes-back-to-min"),
     pytest.param(EU_OVER, dict(depth=0, running=8, idle_seconds=500), TUESDAY_NOON, "hold",
@@ -120,3 +122,22 @@ def test_decide_summarises_changes() -> None:
     decision = decide(PoolScalingObservation(states=observed), SCALER.configs, TUESDAY_NOON)
     assert (decision.action, decision.reason) == ("scale", "capped_by_quota_or_max_size")
     assert [p.action for p in decision.pools] == ["scale_out", "hold"]
+
+
+def test_arrival_rate_sizes_the_jurisdiction_home_first() -> None:
+    # 8,400 jobs/h at 200/h per instance and 70% utilisation = 60 instances: home cap 50, overflow 10
+    observed = (state(US, depth=0, running=12), state(SCALER.configs["us-west-2-gpu"], depth=0, running=2))
+    arrivals = {"us-east-1-gpu": 6_000.0, "us-west-2-gpu": 2_400.0}
+    decision = decide(PoolScalingObservation(states=observed, arrivals_per_hour=arrivals), SCALER.configs, TUESDAY_NOON)
+    assert [(p.pool, p.requirements["arrivals"], p.desired) for p in decision.pools] == [
+        ("us-east-1-gpu", 50, 50),
+        ("us-west-2-gpu", 10, 10),
+    ]
+    assert decision.pools[1].reason == ScaleReason.ARRIVAL_RATE
+
+
+def test_nan_arrivals_are_ignored() -> None:
+    observed = (state(US, depth=0, running=12),)
+    obs = PoolScalingObservation(states=observed, arrivals_per_hour={"us-east-1-gpu": float("nan")})
+    (verdict,) = decide(obs, SCALER.configs, TUESDAY_NOON).pools
+    assert verdict.requirements["arrivals"] == 0

@@ -48,9 +48,19 @@ CASES = [
         id="idle-home-takes-the-job",
     ),
     pytest.param(
-        states(pool(EU_HOME, 499), pool(EU_OVER, 0)),
+        states(pool(EU_HOME, 499), pool(EU_OVER, 499, running=2, quota=10)),
         RouteAction.HOME, RouteReason.HOME_HAS_ROOM, EU_HOME, "eu-west-1",
-        id="home-at-499-still-home",
+        id="home-at-499-still-home-when-overflow-is-slower",
+    ),
+    pytest.param(
+        states(pool(EU_HOME, 499), pool(EU_OVER, 0, running=2, quota=10)),
+        RouteAction.OVERFLOW, RouteReason.OVERFLOW_FASTER, EU_OVER, "eu-central-1",
+        id="home-past-30s-target-idle-overflow-faster",
+    ),
+    pytest.param(
+        states(pool(EU_HOME, 499), pool(EU_OVER, 600, running=2, quota=10)),
+        RouteAction.HOME, RouteReason.HOME_HAS_ROOM, EU_HOME, "eu-west-1",
+        id="home-past-target-but-overflow-full-stays-home",
     ),
     pytest.param(
         states(pool(EU_HOME, 500), pool(EU_OVER, 20, running=2, quota=10)),
@@ -156,9 +166,11 @@ def test_unknown_jurisdiction_is_rate_limited_nowhere() -> None:
 
 
 def test_batch_counts_placed_jobs_into_the_next_decision() -> None:
-    jobs = [EncodeJob(job_id=f"j{i}", jurisdiction="EU") for i in range(3)]
-    decisions = route_batch(jobs, states(pool(EU_HOME, 498), pool(EU_OVER, 0, quota=10)), CONFIG)
-    assert [d.action for d in decisions] == [RouteAction.HOME, RouteAction.HOME, RouteAction.OVERFLOW]
+    # home: 2 running; the 3rd job waits 9 s (29 s total), the 4th 18 s (38 s > 30 s): overflow
+    jobs = [EncodeJob(job_id=f"j{i}", jurisdiction="EU") for i in range(4)]
+    decisions = route_batch(jobs, states(pool(EU_HOME, 0, running=2), pool(EU_OVER, 0, quota=10)), CONFIG)
+    assert [d.action for d in decisions] == [RouteAction.HOME] * 3 + [RouteAction.OVERFLOW]
+    assert decisions[2].expected_upload_to_live_s == pytest.approx(29.0)
 
 
 def test_every_jurisdiction_routes_home_first() -> None:

@@ -113,6 +113,7 @@ class PoolScalingConfig(Frozen):
     videos_per_hour_per_instance: float = Field(gt=0)
     startup_seconds: float = Field(ge=0)
     drain_target_s: float = Field(gt=0, description="queue wait the backlog target aims for")
+    target_utilisation: float = Field(default=0.7, gt=0, le=1, description="arrival rate / capacity aimed for")
     timezone: str = "UTC"
     lead_minutes: float = Field(default=30, ge=0)
     peaks: tuple[WeeklyPeak, ...] = ()
@@ -182,6 +183,7 @@ def pool_configs(platform: PlatformModel, schedule: PeakSchedule, drain_target_s
             videos_per_hour_per_instance=spec.videos_per_hour_per_instance,
             startup_seconds=spec.startup_seconds,
             drain_target_s=drain_target_s,
+            target_utilisation=schedule.target_utilisation,
             timezone=schedule.timezones.get(jurisdiction, "UTC"),
             lead_minutes=schedule.lead_minutes,
             peaks=schedule.peaks,
@@ -197,6 +199,7 @@ class ScaleReason(StrEnum):
 
     PEAK_PRESCALE = "known_weekly_peak_prescale"
     BACKLOG_TARGET = "backlog_above_messages_per_instance_target"
+    ARRIVAL_RATE = "arrival_rate_above_target_utilisation"
     STEP_OUT_LARGE = "queue_above_large_step_threshold"
     STEP_OUT_SMALL = "queue_above_small_step_threshold"
     WAIT_FOR_STARTING = "step_held_instances_still_starting"
@@ -225,7 +228,10 @@ class PoolDecision(Frozen):
 
 
 class PoolScalingObservation(Frozen):
+    """Pool states, plus each pool's estimated job arrival rate (jobs/hour) where one could be made."""
+
     states: tuple[PoolState, ...]
+    arrivals_per_hour: dict[str, float] = Field(default_factory=dict)
 
 
 class PoolScalingDecision(Decision):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from controllers.pool_scaling.decide import decide
+from controllers.pool_scaling.estimating import estimate_arrivals_per_hour
 from controllers.pool_scaling.models import (
     CONTROLLER,
     PEAKS_FILE,
@@ -22,6 +23,7 @@ from controllers.pool_scaling.models import (
     pool_configs,
 )
 from ports.interfaces import PoolActuator
+from ports.types import PoolState
 from stacks.model import PlatformModel
 
 # Queue wait beyond which the backlog rule takes over from the coarse step rules: at 200 videos/h per
@@ -43,6 +45,8 @@ class PoolScaler:
 
     def __init__(self, configs: Iterable[PoolScalingConfig]) -> None:
         self.configs = {c.pool: c for c in configs}
+        self.previous: dict[str, PoolState] = {}
+        self.arrivals: dict[str, float] = {}
 
     @classmethod
     def from_platforms(
@@ -52,7 +56,20 @@ class PoolScaler:
         return cls(c for p in platforms for c in pool_configs(p, schedule, drain_target_s))
 
     def observe(self, ports: PoolPorts, now: float) -> PoolScalingObservation:
-        return PoolScalingObservation(states=tuple(ports.pools.describe_pools()))
+        """Pool states, and arrival rates estimated against the previous good observation."""
+        states = tuple(ports.pools.describe_pools())
+        for state in states:
+            config, prev = self.configs.get(state.pool), self.previous.get(state.pool)
+            if config is None or prev is None:
+                continue
+            estimate = estimate_arrivals_per_hour(
+                prev, state, self.arrivals.get(state.pool), config.videos_per_hour_per_instance,
+                config.target_utilisation,
+            )  # fmt: skip
+            if estimate is not None:
+                self.arrivals[state.pool] = estimate
+        self.previous = {s.pool: s for s in states}
+        return PoolScalingObservation(states=states, arrivals_per_hour=dict(self.arrivals))
 
     def decide(self, observation: PoolScalingObservation, now: float) -> PoolScalingDecision:
         return decide(observation, self.configs, now)

@@ -39,6 +39,7 @@ class RouteReason(StrEnum):
 
     HOME_HAS_ROOM = "home_below_depth_limit"
     OVERFLOW_HAS_ROOM = "home_busy_overflow_below_depth_limit"
+    OVERFLOW_FASTER = "home_eta_over_target_overflow_faster"
     HOME_UNTRUSTED_OVERFLOW = "home_unobserved_overflow_below_depth_limit"
     BOTH_BUSY_SHORTER_ETA = "both_busy_not_saturated_shorter_eta"
     SATURATED_CPU_FALLBACK = "both_saturated_cpu_fallback_faster"
@@ -91,6 +92,9 @@ class RouterConfig(Frozen):
     lanes: dict[str, Lane]
     residency: dict[str, frozenset[str]]
     max_upload_mb: float = Field(default=500.0, gt=0, description="SPEC section 3 upload validation")
+    target_upload_to_live_s: float = Field(
+        default=30.0, gt=0, description="SPEC section 3 p95 target: past it, a faster overflow pool wins"
+    )
     _table: dict[str, CompiledLane] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -154,6 +158,7 @@ class CompiledLane(NamedTuple):
     overflow: CompiledPool | None
     cpu_fallback_s: float
     allowed: frozenset[str]
+    target_s: float
 
 
 class RoutingDecision(NamedTuple):
@@ -235,5 +240,6 @@ def compile_lanes(config: RouterConfig) -> dict[str, CompiledLane]:
             overflow=compile_pool(lane.overflow, allowed),
             cpu_fallback_s=home_pool.cpu_fallback_seconds if home_pool else math.inf,
             allowed=allowed,
+            target_s=config.target_upload_to_live_s,
         )
     return table
