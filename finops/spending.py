@@ -4,9 +4,9 @@ Billing data lags 8-24 h (SPEC 9), so the budget breaker acts on this estimate i
 interval the estimator reads telemetry through a ``MetricsSource`` (the sandbox's or Prometheus's):
 video starts (bytes served x the CDN tier reached this month), GPU instances (hours x price by
 purchase option: on-demand up to the pool's base, spot above), DynamoDB write units (request units x
-price, reads by each table's read/write ratio), write-buffer queue requests and edge misses (origin
-shield requests). What telemetry cannot see (app compute, storage, captions, logs) is taken from the
-cost model's daily baseline and labelled as modelled. Spend is integrated since the start of the UTC
+price), write-buffer queue requests and edge misses (origin shield requests). What telemetry cannot
+see (DynamoDB reads, app compute, storage, captions, logs) is taken from the cost model's daily
+baseline and labelled as modelled. Spend is integrated since the start of the UTC
 day; the projection scales the rest of the day's traffic-shaped spend by the diurnal profile.
 """
 
@@ -32,13 +32,12 @@ MEASURED_ITEMS = frozenset(
         "cdn_egress_volume_commit",
         "origin_shield_requests",
         "dynamodb_write_request",
-        "dynamodb_read_request",
         "sqs_request",
         "gpu_g4dn_xlarge_spot",
         "gpu_g4dn_xlarge_on_demand",
     }
 )
-TRAFFIC_SHAPED = frozenset({"cdn", "data"})
+TRAFFIC_SHAPED = frozenset({"cdn"})  # writes follow active hours, not the views curve: flat
 
 
 class Frozen(BaseModel):
@@ -53,7 +52,6 @@ class PoolPricing(Frozen):
 
 class TablePricing(Frozen):
     cost_center: str
-    reads_per_write: float
     buffered: bool
 
 
@@ -122,7 +120,6 @@ def estimator_config(
             t.name: TablePricing(
                 cost_center=t.cost_center.value,
                 buffered=t.priority != 1,
-                reads_per_write=t.reads_per_day / t.writes_per_day if t.writes_per_day else 0.0,
             )
             for t in drivers.tables
         },
@@ -217,7 +214,6 @@ def table_usd_per_hour(wcu: Sequence[Sample], cfg: EstimatorConfig, catalogue: C
             continue
         writes_m = s.value * HOUR_S / 1e6
         usd = catalogue.cost("dynamodb_write_request", writes_m)
-        usd += catalogue.cost("dynamodb_read_request", writes_m * table.reads_per_write)
         out[table.cost_center] = out.get(table.cost_center, 0.0) + usd
         if table.buffered:
             sqs = catalogue.cost("sqs_request", writes_m * cfg.sqs_requests_per_buffered_write)
@@ -281,9 +277,20 @@ class SpendEstimator:
             spent_today_usd=spent_total,
             rate_usd_per_hour_by_cost_center=totals,
             rate_usd_per_hour=sum(totals.values()),
-            projected_daily_usd=project_daily(spent_total, totals, now, self.cfg.diurnal_profile),
+            projected_daily_usd=self._project(spent_total, rates, now),
             data_age_s=rates.data_age_s,
         )
+
+    def _project(self, spent: float, rates: SpendRates, now: float) -> float:
+        """Egress is projected in GB and priced down the tiers; every other rate in USD/hour."""
+        totals = rates.total_by_cost_center()
+        egress_rate = rates.cdn_gb_per_hour * marginal_price(self.catalogue, self.cfg.cdn_key, self.month_to_date_gb)
+        others = {**totals, "cdn": totals["cdn"] - egress_rate}
+        remaining_gb = rates.cdn_gb_per_hour * remaining_profile_hours(now, self.cfg.diurnal_profile)
+        egress = self.catalogue.cost(self.cfg.cdn_key, self.month_to_date_gb + remaining_gb) - self.catalogue.cost(
+            self.cfg.cdn_key, self.month_to_date_gb
+        )
+        return project_daily(spent, others, now, self.cfg.diurnal_profile) + egress
 
     def _accumulate(self, rates: SpendRates) -> None:
         """Trapezoid between the previous and the current rates; the first reading of a day backfills."""

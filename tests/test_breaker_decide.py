@@ -98,6 +98,24 @@ CASES = [
     ("open-min-hold", opened(NOON - 60), 13_000, NOON, S.OPEN, "noop", "open_min_hold"),
     ("open-to-half-open", opened(NOON - 900), 13_000, NOON, S.HALF_OPEN, "restore", "half_open_step"),
     ("open-waits-for-effect", opened(NOON - 60), 16_000, NOON, S.OPEN, "noop", "still_above_breaker"),
+    (
+        "open-hold-doubles-after-relapses",
+        opened(NOON - 1800).model_copy(update={"relapses": 2}),
+        13_000,
+        NOON,
+        S.OPEN,
+        "noop",
+        "open_min_hold",
+    ),
+    (
+        "open-hold-after-backoff",
+        opened(NOON - 3600).model_copy(update={"relapses": 2}),
+        13_000,
+        NOON,
+        S.HALF_OPEN,
+        "restore",
+        "half_open_step",
+    ),
     ("open-escalates", opened(NOON - 600), 16_000, NOON, S.OPEN, "escalate", "still_above_breaker"),
     ("open-all-applied", opened(NOON - 600, NAMES), 16_000, NOON, S.OPEN, "noop", "all_degradations_applied"),
     ("half-open-relapse", half_open(NOON - 60, NAMES[:1]), 15_100, NOON, S.OPEN, "trip", "half_open_relapse"),
@@ -117,6 +135,13 @@ def test_transitions(
     d = decide_breaker(observe(projected, memory, at=now), cfg, now)
     assert (d.state, d.action, d.reason) == (state, action, reason)
     assert d.memory.state == state
+
+
+def test_relapse_counts_and_close_resets_the_backoff(cfg: BreakerConfig) -> None:
+    relapse = decide_breaker(observe(15_100, half_open(NOON - 60, NAMES[:1])), cfg, NOON)
+    assert relapse.memory.relapses == 1
+    closed = decide_breaker(observe(9_000, half_open(NOON - 600, ()).model_copy(update={"relapses": 3})), cfg, NOON)
+    assert closed.state == S.CLOSED and closed.memory.relapses == 0
 
 
 def test_trip_applies_least_impact_first_until_the_estimate_is_under(cfg: BreakerConfig) -> None:

@@ -145,3 +145,32 @@ class Silent:
 def test_no_telemetry_is_a_port_error(all_spot_cfg: EstimatorConfig) -> None:
     with pytest.raises(PortError, match="video-start"):
         SpendEstimator(all_spot_cfg, default_catalogue()).observe(Silent(), MIDNIGHT)
+
+
+def test_projection_profile_is_the_sandbox_traffic_curve() -> None:
+    import numpy as np
+
+    from sandbox.physics import Physics
+    from sandbox.traffic import scale_daily_curve
+
+    curve = scale_daily_curve(
+        Physics().hourly_views_shape, load_prod_platforms()["prod-us"].traffic.commute_peak_factor
+    )
+    hourly = (curve + np.roll(curve, -1)) / 2
+    assert np.allclose(np.asarray(default_usage().diurnal_profile), hourly / hourly.sum(), atol=2e-6)
+
+
+def test_first_day_of_the_month_is_projected_down_the_tiers(drivers: Drivers, all_spot_cfg: EstimatorConfig) -> None:
+    def day(until_s: float):
+        clock = FakeClock(MIDNIGHT)
+        estimator = SpendEstimator(all_spot_cfg, default_catalogue(), month_to_date_gb=0.0)
+        source = NormalDay(drivers, clock, next(iter(all_spot_cfg.pools)), 2.3)
+        estimate = estimator.observe(source, clock.now())
+        while clock.now() - MIDNIGHT < until_s:
+            clock.advance(60)
+            estimate = estimator.observe(source, clock.now())
+        return estimate
+
+    first_hour, whole = day(3600), day(DAY_S - 60)
+    assert first_hour.projected_daily_usd == pytest.approx(whole.spent_today_usd, rel=0.03)
+    assert whole.spent_today_by_cost_center["cdn"] > 8_000  # the 1st pays the $0.085 and $0.080 tiers

@@ -168,3 +168,26 @@ class SnsNotifier:
             self.client.publish(TopicArn=topic, Message=message, Subject=f"reelops budget breaker ({channel})")
         except (BotoCoreError, ClientError) as exc:
             raise PortError(f"SNS publish to {topic}: {exc}") from exc
+
+
+class MemoryBreakerStore:
+    """BreakerMemory kept in the process (simulations, benchmarks)."""
+
+    def __init__(self, memory: BreakerMemory | None = None) -> None:
+        self.memory = memory or BreakerMemory()
+
+    def load(self) -> BreakerMemory:
+        return self.memory
+
+    def save(self, memory: BreakerMemory, *, dry_run: bool) -> None:
+        self.memory = memory
+
+
+class MemoryNotifier:
+    """Keeps notifications in a list (simulations, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Channel, str, bool]] = []
+
+    def notify(self, channel: Channel, message: str, *, dry_run: bool) -> None:
+        self.sent.append((channel, message, dry_run))

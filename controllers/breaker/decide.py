@@ -97,7 +97,9 @@ class Step:
             saved.pop(d.knob.value, None)
         gone = {d.name for d in restore}
         applied = tuple(n for n in m.applied if n not in gone) + tuple(d.name for d in apply)
-        tripped = () if state in (S.CLOSED, S.WARN, S.PAGE) else tuple(dict.fromkeys((*m.tripped, *applied)))
+        settled = state in (S.CLOSED, S.WARN, S.PAGE)
+        tripped = () if settled else tuple(dict.fromkeys((*m.tripped, *applied)))
+        relapses = 0 if settled else m.relapses + (reason == Reason.HALF_OPEN_RELAPSE)
         changed = state != self.obs.memory.state or apply or restore
         events = m.events
         if changed:
@@ -120,6 +122,7 @@ class Step:
                 "tripped": tripped,
                 "saved": saved,
                 "events": events,
+                "relapses": relapses,
             }
         )
 
@@ -207,9 +210,15 @@ def decide_open(step: Step, cfg: BreakerConfig) -> BreakerDecision:
         return step.build(Action.ESCALATE, Reason.STILL_ABOVE_BREAKER, apply=choose_degradations(step, cfg))
     if step.signal >= cfg.budget.breaker_usd * (1 - p.hysteresis):
         return step.build(Action.NOOP, Reason.HYSTERESIS_HOLD)
-    if step.now - m.since < p.open_hold_s:
+    if step.now - m.since < open_hold(m, cfg):
         return step.build(Action.NOOP, Reason.OPEN_MIN_HOLD)
     return step.build(Action.RESTORE, Reason.HALF_OPEN_STEP, S.HALF_OPEN, restore=by_names(m.applied[-1:], cfg))
+
+
+def open_hold(memory: BreakerMemory, cfg: BreakerConfig) -> float:
+    """The minimum time open: doubled after each relapse in this episode, capped."""
+    p = cfg.policy
+    return float(min(p.open_hold_s * 2 ** min(memory.relapses, 16), max(p.open_hold_s, p.max_open_hold_s)))
 
 
 def decide_half_open(step: Step, cfg: BreakerConfig) -> BreakerDecision:

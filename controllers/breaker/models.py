@@ -97,6 +97,7 @@ class BreakerPolicy(Frozen):
 
     hysteresis: float = Field(ge=0, lt=0.5)
     open_hold_s: float = Field(gt=0)
+    max_open_hold_s: float = Field(gt=0, description="the hold doubles after each relapse, up to this")
     half_open_step_s: float = Field(gt=0)
     escalate_after_s: float = Field(ge=0)
     max_data_age_s: float = Field(gt=0)
@@ -151,6 +152,7 @@ class BreakerMemory(Frozen):
     applied: tuple[str, ...] = Field(default=(), description="degradations in force, in the order applied")
     tripped: tuple[str, ...] = Field(default=(), description="every degradation applied in this episode")
     saved: dict[str, float] = Field(default_factory=dict, description="knob values before the breaker changed them")
+    relapses: int = Field(default=0, ge=0, description="half-open relapses in this episode (backoff)")
     override: Override | None = None
     events: tuple[BreakerEvent, ...] = ()
 
