@@ -52,12 +52,28 @@ def track_streams(
     return out
 
 
-def tracked_peak(streams: list[StreamState], lead_s: float, cfg: PredictiveConfig, var_per_s: float) -> float:
-    """The highest summed upper-quantile views/min of these streams over [now, now + lead]."""
-    if not streams:
-        return 0.0
-    windows = [forecast_window(s, lead_s, cfg.forecast, var_per_s) for s in streams]
-    return max(sum(w[i].views_upper for w in windows) for i in range(len(windows[0])))
+Windows = dict[tuple[str, float], list[ForecastPoint]]
+
+
+def forecast_windows(streams: dict[str, StreamState], cfg: PredictiveConfig, var_per_s: float | None) -> Windows:
+    """Each stream's forecast over each distinct lead time of the resources (computed once)."""
+    leads = {spec.lead_time_s for spec in cfg.resources}
+    return {
+        (key, lead): forecast_window(s, lead, cfg.forecast, var_per_s) for key, s in streams.items() for lead in leads
+    }
+
+
+def triggered_streams(
+    streams: list[StreamState], spec: ResourceSpec, windows_by_stream: Windows
+) -> tuple[list[StreamState], float]:
+    """Streams whose upper forecast over the lead window reaches the resource's trigger, and their
+    highest summed upper-quantile views/min over [now, now + lead]."""
+    windows = [(s, windows_by_stream[(stream_key(s.video_id, s.region), spec.lead_time_s)]) for s in streams]
+    hot = [(s, w) for s, w in windows if max(p.views_upper for p in w) >= spec.trigger_views_per_min]
+    if not hot:
+        return [], 0.0
+    steps = len(hot[0][1])
+    return [s for s, _ in hot], max(sum(w[i].views_upper for _, w in hot) for i in range(steps))
 
 
 def need_units(
@@ -72,8 +88,11 @@ def need_units(
     return max(units, float(spec.min_units))
 
 
-def current_units(spec: ResourceSpec, current: CurrentCapacity) -> float:
-    return current.warm_units if spec.kind is ResourceKind.TABLE_WARM else current.units
+def current_units(spec: ResourceSpec, current: CurrentCapacity, memory: ResourceMemory) -> float:
+    """Units now; for warm throughput also what was asked and may still be applying (it cannot go back)."""
+    if spec.kind is ResourceKind.TABLE_WARM:
+        return max(current.warm_units, memory.requested_units)
+    return current.units
 
 
 def plan_resource(
@@ -86,7 +105,7 @@ def plan_resource(
     now: float,
 ) -> tuple[CapacityChange | None, CapacityChange | None, ResourceMemory]:
     """(change, held, memory): raise to the need; after a quiet spell scale back what we raised; or hold."""
-    have = current_units(spec, current)
+    have = current_units(spec, current, memory)
     target = math.ceil(need - 1e-9)
     if need >= cfg.scale_in_below * have:
         memory = memory.model_copy(update={"last_high_at": now})
@@ -95,7 +114,15 @@ def plan_resource(
     if memory.baseline_units is None or target >= cfg.scale_in_below * have:
         return None, None, memory
     if spec.kind is ResourceKind.TABLE_WARM:  # cannot be lowered: the episode ends here
-        return None, None, ResourceMemory(last_high_at=memory.last_high_at, lead_achieved_s=memory.lead_achieved_s)
+        return (
+            None,
+            None,
+            ResourceMemory(
+                last_high_at=memory.last_high_at,
+                lead_achieved_s=memory.lead_achieved_s,
+                requested_units=memory.requested_units,
+            ),
+        )
     quiet = memory.last_high_at is None or now - memory.last_high_at >= cfg.scale_in_after_s
     units = max(math.ceil(need * cfg.margin), math.ceil(memory.baseline_units), spec.min_units)
     if not quiet or units >= have:
@@ -123,7 +150,13 @@ def raise_to(
 ) -> tuple[CapacityChange, None, ResourceMemory]:
     reason = Reason.AZ_HEADROOM if az_bound else Reason.FORECAST_RISE
     base = have if memory.baseline_units is None else memory.baseline_units
-    memory = memory.model_copy(update={"baseline_units": base, "raises": (*memory.raises, (now, float(target)))})
+    memory = memory.model_copy(
+        update={
+            "baseline_units": base,
+            "raises": (*memory.raises, (now, float(target))),
+            "requested_units": max(memory.requested_units, float(target)),
+        }
+    )
     change = CapacityChange(
         resource=spec,
         current_units=have,
@@ -160,7 +193,7 @@ def decide(observation: Observation, cfg: PredictiveConfig, now: float) -> Predi
     streams = track_streams(state.streams, observation.videos, now, cfg)
     scores, pending = score_due(state.pending, observation.videos, now)
     realised = fold_errors(state.realised_sq_log_error, scores)
-    var_per_s = (realised or 0.0) / cfg.score_horizon_s
+    var_per_s = None if realised is None else realised / cfg.score_horizon_s
     horizon = [forecast_views(s, cfg.score_horizon_s, cfg.forecast, var_per_s) for s in streams.values()]
     fitted = {(s.video_id, s.region) for s in streams.values() if len(s.history) > 1}
     pending = (*pending, *(plan_score(p, now) for p in horizon if (p.video_id, p.region) in fitted))
@@ -168,16 +201,17 @@ def decide(observation: Observation, cfg: PredictiveConfig, now: float) -> Predi
     held: list[CapacityChange] = []
     memories = dict(state.resources)
     leads: dict[str, float] = {}
+    windows = forecast_windows(streams, cfg, var_per_s)
     for spec in cfg.resources:
         current = observation.capacity.get(spec.key)
         if current is None:
             continue
-        in_region = [s for s in streams.values() if s.region == spec.region]
+        in_scope = [s for s in streams.values() if spec.video_regions is None or s.region in spec.video_regions]
         headroom = az_headroom(spec, observation, cfg)
-        peak = tracked_peak(in_region, spec.lead_time_s, cfg, var_per_s)
-        need = need_units(spec, current, in_region, headroom, peak)
-        az_bound = headroom > 1 and need / headroom <= current_units(spec, current)
+        hot, peak = triggered_streams(in_scope, spec, windows)
+        need = need_units(spec, current, hot, headroom, peak)
         memory = record_lead_time(spec, current, memories.get(spec.key, ResourceMemory()), now)
+        az_bound = headroom > 1 and need / headroom <= current_units(spec, current, memory)
         change, hold, memories[spec.key] = plan_resource(spec, current, need, az_bound, memory, cfg, now)
         changes += [change] if change else []
         held += [hold] if hold else []

@@ -45,6 +45,12 @@ class ResourceSpec(Frozen):
     lead_time_s: float = Field(ge=0, description="from the request to capacity being usable")
     min_units: int = Field(default=0, ge=0)
     max_units: int | None = Field(default=None, ge=0)
+    video_regions: tuple[str, ...] | None = Field(
+        default=None, description="regions whose tracked videos drive this resource (None: every region)"
+    )
+    trigger_views_per_min: float = Field(
+        default=0.0, ge=0, description="a tracked video counts once its upper forecast reaches this (views/min)"
+    )
 
     @property
     def key(self) -> str:
@@ -52,14 +58,23 @@ class ResourceSpec(Frozen):
 
 
 class ForecastConfig(Frozen):
-    """The self-exciting (Hawkes-style) mention model and the mention -> views mapping."""
+    """The self-exciting (Hawkes-style) mention model and the mention -> views delay model."""
 
-    decay_grid_s: tuple[float, ...] = Field(default=(60.0, 300.0, 900.0), min_length=1)
-    lag_grid_s: tuple[float, ...] = Field(default=(0.0, 300.0, 600.0, 900.0, 1200.0, 1800.0), min_length=1)
+    decay_grid_s: tuple[float, ...] = Field(default=(300.0, 900.0, 1800.0), min_length=1)
+    lag_grid_s: tuple[float, ...] = Field(
+        default=(300.0, 600.0, 900.0, 1200.0, 1500.0, 1800.0, 2400.0),
+        min_length=1,
+        description="candidate median delays from a mention to the views it brings",
+    )
+    delay_sigma: float = Field(default=0.5, gt=0, description="log-normal spread of the mention -> view delay")
+    kernel_span_s: float = Field(default=3600.0, gt=0, description="mentions older than this bring no more views")
     memory_s: float = Field(default=900.0, gt=0, description="forgetting time of the online fits")
+    smoothing_s: float = Field(default=300.0, gt=0, description="time constant of the smoothed mention rate")
     infectiousness_decay_s: float = Field(default=3600.0, gt=0, description="how fast the branching ratio fades")
     branching_floor: float = Field(default=0.0, ge=0, description="long-run branching ratio (< 1: cascades end)")
     branching_cap: float = Field(default=4.0, gt=0)
+    branching_prior_obs: float = Field(default=10.0, ge=0, description="pseudo-observations of n = 1 (critical)")
+    max_growth_per_hour: float = Field(default=100.0, gt=1, description="fastest plausible growth of mentions")
     views_per_mention_prior: float = Field(default=5.0, gt=0)
     lag_prior_s: float = Field(default=900.0, ge=0)
     log_sigma_prior: float = Field(default=0.5, gt=0)
@@ -109,6 +124,7 @@ class KernelFit(Frozen):
     excitation: float = 0.0
     sxy: float = 0.0
     sxx: float = 0.0
+    weight: float = Field(default=0.0, description="forgetting-weighted count of observations")
     sq_error: float
 
 
@@ -118,7 +134,8 @@ class LagFit(Frozen):
     lag_s: float
     log_ratio: float
     sq_error: float
-    samples: int = Field(default=0, ge=0, description="observations folded in; the first one sets the ratio")
+    sum_views: float = Field(default=0.0, ge=0, description="forgetting sum of observed views/min")
+    sum_expected: float = Field(default=0.0, ge=0, description="same, predicted with ratio 1")
 
 
 class StreamState(Frozen):
@@ -128,10 +145,13 @@ class StreamState(Frozen):
     region: str
     last_at: float
     mentions_per_min: float
+    smoothed_mentions: float = Field(description="mentions/min, exponentially smoothed (counts are noisy)")
     views_per_min: float
     kernels: tuple[KernelFit, ...]
     lags: tuple[LagFit, ...]
-    history: tuple[tuple[float, float], ...] = Field(description="(time, mentions/min), oldest first")
+    history: tuple[tuple[float, float, float], ...] = Field(
+        description="(time, mentions/min, seconds covered) over the delay kernel's span, oldest first"
+    )
 
 
 class PendingScore(Frozen):
@@ -169,6 +189,7 @@ class ResourceMemory(Frozen):
     last_high_at: float | None = Field(default=None, description="last time the need was near capacity")
     baseline_units: float | None = Field(default=None, description="units before the episode's first raise")
     raises: tuple[tuple[float, float], ...] = Field(default=(), description="(time, units) of each raise")
+    requested_units: float = Field(default=0.0, ge=0, description="highest units asked for (warm: still pending)")
     lead_achieved_s: float | None = Field(default=None, description="worst lead of capacity over demand so far")
 
 

@@ -129,8 +129,15 @@ class PredictiveScaler:
         return decision
 
     def apply(self, decision: PredictiveDecision, ports: ScalerPorts, *, dry_run: bool) -> None:
+        """Apply every change; one refused change does not stop the others, and all refusals are reported."""
+        failed: list[str] = []
         for change in decision.changes:
-            apply_change(change, ports, dry_run=dry_run)
+            try:
+                apply_change(change, ports, dry_run=dry_run)
+            except PortError as exc:
+                failed.append(f"{change.resource.key} -> {change.units}: {exc}")
+        if failed:
+            raise PortError(f"{len(failed)} of {len(decision.changes)} changes failed: " + "; ".join(failed))
 
 
 def apply_change(change: CapacityChange, ports: ScalerPorts, *, dry_run: bool) -> None:
