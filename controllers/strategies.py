@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
+from controllers.pool_scaling.scaling import PoolScaler
 from controllers.predictive.configuring import build_config
 from controllers.predictive.scaling import PredictiveScaler, ScalerPorts
 from controllers.runtime.auditing import AuditLog
@@ -54,34 +56,49 @@ def per_replica_starts_per_min(sb: Sandbox) -> float:
 
 
 class SocialPredictive:
-    """The predictive scaler (social signals) plus the reactive safety net."""
+    """Our controllers: the predictive scaler (social signals) for tables and the playback fleet, the
+    pool scaler (controllers/pool_scaling) for GPU pools, and reactive target tracking of tables and
+    fleet as the safety net. Encode routing is the sandbox's own SPEC 2 routing (it places uploads
+    in-process; the routing controller's ``route()`` implements the same rules)."""
 
     name = "social-predictive"
 
-    def __init__(self, audit: AuditLog | None = None, extra: Callable[[Sandbox, float], None] | None = None) -> None:
+    def __init__(self, audit: AuditLog | None = None) -> None:
         self.safety_net = Reactive()
         self.audit = audit
-        self.extra = extra  # e.g. the encode router / pool scaler of the routing controllers
-        self.runner: Runner[ScalerPorts] | None = None
+        self.runners: list[Runner[Any]] = []
 
-    def build_runner(self, sb: Sandbox) -> Runner[ScalerPorts]:
+    def build_runners(self, sb: Sandbox) -> list[Runner[Any]]:
         config = build_config(sb.stacks, table_shares=sandbox_table_shares(sb))
-        return Runner(
+        every = sb.scenario.control_interval_s
+        scaler = Runner(
             [PredictiveScaler(config)],
             sandbox_scaler_ports(sb),
             clock=sb.clock,
-            interval_s=sb.scenario.control_interval_s,
+            interval_s=every,
             dry_run=False,
             audit=self.audit,
         )
+        pools = Runner(
+            [PoolScaler.from_platforms(sb.stacks)],
+            sb.ports,
+            clock=sb.clock,
+            interval_s=every,
+            dry_run=False,
+            audit=self.audit,
+        )
+        return [scaler, pools]
 
     def control(self, sandbox: Sandbox, now: float) -> None:
-        if self.runner is None:
-            self.runner = self.build_runner(sandbox)
-        self.safety_net.control(sandbox, now)
-        self.runner.reconcile_once()
-        if self.extra is not None:
-            self.extra(sandbox, now)
+        if not self.runners:
+            self.runners = self.build_runners(sandbox)
+        for act in (self.safety_net.scale_tables, self.safety_net.scale_fleet):
+            try:
+                act(sandbox)
+            except PortError:
+                continue  # hold: the next interval tries again
+        for runner in self.runners:
+            runner.reconcile_once()
 
 
 def raise_tables(sb: Sandbox, want: Callable[[str, str], float]) -> None:
@@ -157,7 +174,28 @@ class Oracle:
         soon = sb.future_load(interval)
         self.hold_tables(sb, soon.write_units)
         self.hold_fleet(sb, sb.future_load(sb.phys.replica_start_s + interval).video_starts_per_min)
-        Reactive().scale_pools(sb)
+        self.hold_pools(sb)
+
+    @staticmethod
+    def hold_pools(sb: Sandbox) -> None:
+        """Per jurisdiction: instances for the uploads of the next start-up window plus the backlog,
+        home pool first (routing sends work home while its queue is short), the rest to overflow."""
+        states = {p.pool: p for p in sb.ports.pools.describe_pools()}
+        for jurisdiction in sb.jurisdiction_names:
+            pools = [p for p in sb.pools.pools if p.jurisdiction == jurisdiction]
+            spec = pools[0].spec
+            horizon = spec.startup_seconds + sb.scenario.control_interval_s
+            arriving = sb.future_load(horizon).uploads[jurisdiction]
+            backlog = sum(states[p.spec.name].queue_depth + states[p.spec.name].in_flight for p in pools)
+            per_instance = spec.videos_per_hour_per_instance * horizon / HOUR_S
+            need = math.ceil((arriving + backlog) / per_instance)
+            for pool in pools:
+                state = states[pool.spec.name]
+                cap = min(state.max_size, state.quota_instances)
+                want = max(state.min_size, min(cap, need))
+                need -= want
+                if want != state.desired:
+                    sb.ports.pools.set_desired_capacity(pool.spec.name, want, dry_run=False)
 
     @staticmethod
     def hold_tables(sb: Sandbox, peaks: dict[str, dict[str, float]]) -> None:
