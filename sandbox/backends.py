@@ -129,14 +129,14 @@ def read_pool_instances(sb: Sandbox) -> Rows:
 
 
 def read_spend(sb: Sandbox) -> Rows:
-    return [({"cost_center": c}, v) for c, v in sb.spend.by_centre.items()]
+    return [({"cost_center": c}, v) for c, v in sb.spend_today().items()]
 
 
 def read_projected(sb: Sandbox) -> Rows:
     per_min = float(rate_per_min(sb, snapshot_slices(sb)["spend"], PROJECTION_WINDOW_S)[0])
     now = datetime.fromtimestamp(sb.clock.now(), UTC)
     left_s = 86_400.0 - (now.hour * 3600 + now.minute * 60 + now.second)
-    return [({}, sb.spend.total() + per_min * left_s / 60.0)]
+    return [({}, sum(sb.spend_today().values()) + per_min * left_s / 60.0)]
 
 
 READERS = {

@@ -68,6 +68,7 @@ class Sandbox:
         self.mitigations = scenario.mitigations
         self.set_mitigations(scenario.mitigations)
         self.faults = FaultBook(self)
+        self.estimate_day_so_far()
         from sandbox.backends import SandboxPorts  # the ports read this object's state
 
         self.ports = SandboxPorts(self)
@@ -206,6 +207,7 @@ class Sandbox:
         dau = self.scenario.dau or self.spec.traffic.dau
         daily_gb = dau * self.spec.traffic.views_per_dau * self.spec.traffic.avg_video_mb / 1024.0
         self.spend = SpendMeter(catalogue, daily_gb)
+        self.spend_before = SpendMeter(catalogue, daily_gb)
         self.history: deque[tuple[float, FloatArray]] = deque(maxlen=int(HISTORY_S / self.dt) + 2)
 
     # --- switches ----------------------------------------------------------------------------------
@@ -332,6 +334,35 @@ class Sandbox:
         app = float(self.fleet.replicas.sum() + self.fleet.standby.sum()) + self.other_replicas * len(self.shares)
         s.meter_app(app * dt)
         s.meter_captions(float(self.caption_jobs) * self.phys.caption_minutes_per_upload)
+
+    def estimate_day_so_far(self, step_s: float = 300.0) -> None:
+        """Spend from 00:00 UTC to the scenario start at the initial capacity, for the "today" signals.
+
+        The run's own spend (``outcome().spend_usd``) does not include it.
+        """
+        m, traffic = self.spend_before, self.spec.traffic
+        t = -(self.start_epoch % 86_400.0)
+        provisioned = self.tables.provisioned
+        while t < 0:
+            span = min(step_s, -t)
+            views, writes = float(self.traffic.views(t).sum()) * span, self.traffic.writes(t) * span
+            m.meter_delivery(
+                views * traffic.avg_video_mb / 1024.0, views * (1 - self.cdn.h0) if self.cdn.shield else 0.0
+            )
+            sqs = float(writes.sum()) * self.phys.sqs_requests_per_write if self.mitigations.write_buffer else 0.0
+            m.meter_writes(float(writes[~provisioned].sum()), sqs, self.reads_per_s * span)
+            m.meter_provisioned(float(self.tables.wcu[provisioned].sum()) * span)
+            m.meter_gpu(
+                sum(p.on_demand for p in self.pools.pools) * span, sum(p.spot for p in self.pools.pools) * span, 0
+            )
+            app = float(self.fleet.replicas.sum() + self.fleet.standby.sum()) + self.other_replicas * len(self.shares)
+            m.meter_app(app * span)
+            m.meter_captions(float(self.traffic.uploads(t).sum()) * span * self.phys.caption_minutes_per_upload)
+            t += span
+
+    def spend_today(self) -> dict[str, float]:
+        """Estimated spend since 00:00 UTC of the day the scenario started, by cost centre."""
+        return {c: self.spend_before.by_centre[c] + v for c, v in self.spend.by_centre.items()}
 
     def record_history(self, t: float) -> None:
         snapshot = np.concatenate(

@@ -121,7 +121,7 @@ SCALARS: dict[str, Callable[[Sandbox], Rows]] = {
     "reelops_writes_lost_total": lambda sb: by_region(sb, sb.tables.lost),
     "reelops_social_mentions_total": lambda sb: by_video(sb, sb.mentions),
     "reelops_video_views_total": lambda sb: by_video(sb, sb.video_views),
-    "reelops_spend_usd_total": lambda sb: [((c,), v) for c, v in sb.spend.by_centre.items()],
+    "reelops_spend_usd_total": lambda sb: [((c,), v) for c, v in sb.spend_today().items()],
     "reelops_projected_daily_spend_usd": projected_spend,
     "reelops_spend_data_age_seconds": lambda sb: [((), sb.dt)],
     "reelops_router_decisions_total": router_decisions,
