@@ -11,6 +11,8 @@ pre-warmed into the shields (geo-aware warming on encode completion).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -64,7 +66,7 @@ class Cdn:
 
     def record_live(self, live: FloatArray, dt: float) -> None:
         """Uploads that went live this tick per jurisdiction (decays over the replication lag)."""
-        keep = np.exp(-dt / max(self.phys.replication_lag_s, 1.0))
+        keep = math.exp(-dt / max(self.phys.replication_lag_s, 1.0))
         self.went_live = self.went_live * keep + live
         self.warmed = self.warmed * keep
 

@@ -260,10 +260,11 @@ class Sandbox:
         self.start_failed += (res.failed + cdn.failed) * dt
         self.start_perceived += (res.perceived + cdn.failed) * dt
         self.origin_requests += cdn.origin_requests * dt
-        live = res.attempted > 0
         self.hit_ratio = cdn.hit_ratio
-        if live.any():
-            self.hit_ratio_min = min(self.hit_ratio_min, float(cdn.hit_ratio[live].min()))
+        if cdn.hit_ratio is not self.cdn.healthy_hit:  # a drained cache only matters where users are
+            live = res.attempted > 0
+            if live.any():
+                self.hit_ratio_min = min(self.hit_ratio_min, float(cdn.hit_ratio[live].min()))
         self.record_start_latency(res.api_ms, cdn.edge_hits, cdn.shield_hits, cdn.origin_requests, cdn.origin_ms)
         ok = res.api_ok - cdn.failed
         self.last_fail_ratio = (res.failed + cdn.failed) / np.maximum(res.attempted, 1e-12)
@@ -289,20 +290,25 @@ class Sandbox:
 
     def step_writes(self, t: float, serving: NDArray[np.intp]) -> None:
         demand = self.traffic.writes(t)
-        routed = np.zeros_like(demand)
-        ok = serving >= 0
-        np.add.at(routed, serving[ok], demand[ok])
-        self.tables.lost += np.where(ok, 0.0, demand.sum(axis=1)) * self.dt
-        self.tables.step(t, self.dt, routed, self.mitigations.write_buffer)
-        self.buffered_writes = float(routed.sum()) * self.dt if self.mitigations.write_buffer else 0.0
-        self.max_buffer_depth = max(self.max_buffer_depth, float(self.tables.queue.sum(axis=1).max()))
+        routed = demand
+        if self.fleet.any_down:  # writes follow their users' serving region; unrouted ones are lost
+            routed = np.zeros_like(demand)
+            ok = serving >= 0
+            np.add.at(routed, serving[ok], demand[ok])
+            self.tables.lost += np.where(ok, 0.0, demand.sum(axis=1)) * self.dt
+        buffered = self.mitigations.write_buffer
+        self.tables.step(t, self.dt, routed, buffered)
+        self.buffered_writes = float(routed.sum()) * self.dt if buffered else 0.0
+        if buffered or self.tables.queue.any():
+            self.max_buffer_depth = max(self.max_buffer_depth, float(self.tables.queue.sum(axis=1).max()))
 
     def step_encoding(self, t: float) -> None:
         dt = self.dt
         arrivals = self.rng.poisson(self.traffic.uploads(t) * dt).astype(float)
         self.uploads += arrivals
-        for j, jur in enumerate(self.jurisdiction_names):
-            self.pools.accept(jur, float(arrivals[j]), t, self.phys.duplicate_share)
+        for j, n in enumerate(arrivals.tolist()):
+            if n > 0:
+                self.pools.accept(self.jurisdiction_names[j], n, t, self.phys.duplicate_share)
         self.pools.step_groups(t, dt)
         self.pools.step_queues(t, dt)
         new_live = self.pools.went_live - self.live_seen

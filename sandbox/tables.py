@@ -71,6 +71,7 @@ class TableGrid:
         self.stored = 0.0
         self.delayed = 0.0
         self.latency = LogHistogram(shape[1], 1.0, 1e8, phys.latency_sigma * 0.5)
+        self.kinds = np.arange(shape[1])
 
     # --- capacity ----------------------------------------------------------------------------------
     def updating(self) -> BoolArray:
@@ -104,6 +105,9 @@ class TableGrid:
     def step(self, t: float, dt: float, demand: FloatArray, buffered: bool) -> None:
         """Serve ``demand`` (writes/s) for one tick; ``buffered`` routes new writes via SQS."""
         cap = self.capacity()
+        if not self.queue.any() and not self.consumer_stopped.any() and (demand <= cap).all():
+            self.step_unconstrained(demand, dt, buffered)
+            return
         backlog_before = self.queue.copy()
         drain_cap = np.where(self.consumer_stopped[:, None], 0.0, cap * dt)
         if buffered:
@@ -128,6 +132,21 @@ class TableGrid:
         self.minute_peak = np.maximum(self.minute_peak, served)
         self.record_direct(direct_served * dt)
         self.record_buffered(t, dt, backlog_before, arrivals, drained)
+
+    def step_unconstrained(self, demand: FloatArray, dt: float, buffered: bool) -> None:
+        """The common case: no backlog and enough capacity; every write is stored within the tick."""
+        written = demand * dt
+        self.consumed = demand
+        self.minute_peak = np.maximum(self.minute_peak, demand)
+        if self.last_throttle_ratio.any():
+            self.last_throttle_ratio = np.zeros_like(demand)
+        per_kind = written.sum(axis=0)
+        latency = self.phys.write_latency_ms + (self.phys.buffer_batch_window_ms if buffered else 0.0)
+        self.latency.add(self.kinds, np.full(len(per_kind), latency), per_kind)
+        self.stored += float(per_kind.sum())
+        if buffered:
+            self.arrived_cum += written
+            self.drained_cum += written
 
     def record_direct(self, stored: FloatArray) -> None:
         per_kind = stored.sum(axis=0)

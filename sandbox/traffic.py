@@ -9,8 +9,6 @@ All regions share one platform clock (the shares are shares of one global curve,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -28,6 +26,7 @@ UPLOAD_WINDOWS: tuple[tuple[frozenset[int], float, float, float], ...] = (
     (frozenset({0, 1, 2, 3, 4}), 2.0, 6.0, 0.02),
 )
 NIGHT_WRITE_FLOOR = 0.1
+EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
 
 def scale_daily_curve(shape: tuple[float, ...], peak_factor: float) -> FloatArray:
@@ -110,8 +109,8 @@ class Traffic:
 
     def uploads(self, t: float) -> FloatArray:
         """Uploads per second by jurisdiction (SPEC 3 weekly pattern)."""
-        when = datetime.fromtimestamp(self.start_epoch + t, UTC)
-        return self.uploads_per_day * upload_share_per_hour(when.weekday(), self.hour_of_day(t)) / 3600.0 * self.jshares
+        weekday = (int((self.start_epoch + t) // DAY_S) + EPOCH_WEEKDAY) % 7
+        return self.uploads_per_day * upload_share_per_hour(weekday, self.hour_of_day(t)) / 3600.0 * self.jshares
 
 
 def upload_share_per_hour(weekday: int, hour: float) -> float:
