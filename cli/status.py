@@ -30,6 +30,9 @@ def status_command(
     audit: Annotated[
         Path | None, typer.Option("--audit", help="Controllers' JSON-lines audit log (last decisions).")
     ] = None,
+    controllers: Annotated[
+        str, typer.Option("--controllers", help="Base URL of the controllers' own /metrics, when they run apart.")
+    ] = "",
     breaker_file: Annotated[
         Path | None, typer.Option("--breaker-state-file", help="Budget breaker state file (as `ops breaker`).")
     ] = None,
@@ -37,7 +40,13 @@ def status_command(
 ) -> None:
     """One screen for the on-call: stacks, SLO burn, queues, controllers, breaker, faults."""
     url = sandbox or os.environ.get("REELOPS_SANDBOX_URL") or DEFAULT_SANDBOX_URL
-    snapshot = gather_snapshot(SandboxSource(url), audit, breaker_file or breaker.default_state_file())
+    controllers_url = controllers or os.environ.get("REELOPS_CONTROLLERS_URL", "")
+    snapshot = gather_snapshot(
+        SandboxSource(url),
+        audit,
+        breaker_file or breaker.default_state_file(),
+        SandboxSource(controllers_url) if controllers_url else None,
+    )
     if as_json:
         print_json({**snapshot.model_dump(mode="json"), "problems": snapshot.problems})
     else:
@@ -75,16 +84,27 @@ def mark(ok: bool | None) -> str:
 
 
 def render_slos(s: Snapshot) -> None:
+    """One row per SLO: its worst scope now, the burn rate there, and every scope breaching it."""
     if s.slos is None:
         out.print(f"[bold]SLO burn[/]: {NA}")
         return
-    table = titled("SLO burn", "SLO", "scope", "objective", "now", "burn rate", "status")
-    for row in s.slos:
-        burn = "" if row.burn_rate is None else f"{row.burn_rate:.1f}x"
-        table.add_row(
-            row.name, row.scope, f"{row.objective:g} {row.unit}", f"{row.current:.4g} {row.unit}", burn, mark(row.ok)
-        )
+    table = titled("SLO burn (worst scope)", "SLO", "objective", "worst now", "burn rate", "breached in", "status")
+    for name in dict.fromkeys(row.name for row in s.slos):
+        rows = [r for r in s.slos if r.name == name]
+        worst = min(rows, key=lambda r: r.current or 0.0) if name == "availability" else max(
+            rows, key=lambda r: r.current or 0.0)
+        burn = "" if worst.burn_rate is None else f"{worst.burn_rate:.1f}x"
+        breached = ", ".join(r.scope for r in rows if r.ok is False) or "-"
+        ok = None if any(r.ok is None for r in rows) else all(r.ok for r in rows)
+        table.add_row(name, show(worst.objective, worst.unit), f"{show(worst.current, worst.unit)} ({worst.scope})",
+                      burn, breached, mark(ok))
     out.print(table)
+
+
+def show(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4%}" if unit == "ratio" else f"{value:,.4g} {unit}"
 
 
 def render_queues(s: Snapshot) -> None:

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,10 +114,35 @@ def read_breaker_memory(path: Path | None, notes: list[str]) -> BreakerMemory | 
         return None
 
 
+@dataclass(frozen=True)
+class Readings:
+    """Raw readings of the live sources; ``None`` where a source could not be read."""
+
+    model_time: float | None
+    samples: Samples | None
+    signals: dict[str, list[dict[str, Any]]] | None
+    faults: list[dict[str, Any]] | None
+
+
+def read_sandbox(source: SandboxSource, controllers: SandboxSource | None, notes: list[str]) -> Readings:
+    """The sandbox's health, metrics, SLO signals and faults, plus the controllers' own metrics."""
+    health = attempt(lambda: source.get_json("/healthz"), notes, "sandbox")
+    samples: Samples | None = None
+    if health is not None:
+        samples = attempt(lambda: parse_metrics(source.get_text("/metrics")), notes, "sandbox metrics")
+    if controllers is not None:
+        extra = attempt(lambda: parse_metrics(controllers.get_text("/metrics")), notes, "controllers' metrics")
+        samples = {**(samples or {}), **extra} if extra is not None else samples
+    model_time = float(health["model_time"]) if isinstance(health, dict) and "model_time" in health else None
+    faults = unwrap(attempt(lambda: source.get_json("/admin/faults"), notes, "faults"), "faults") if health else None
+    return Readings(model_time, samples, read_signals(source, notes) if health is not None else None, faults)
+
+
 def gather_snapshot(
     source: SandboxSource,
     audit: Path | None,
     breaker_file: Path | None = None,
+    controllers: SandboxSource | None = None,
     wall_now: Callable[[], float] = time.time,
 ) -> Snapshot:
     """Read every source once and build the on-call's snapshot."""
@@ -124,30 +150,30 @@ def gather_snapshot(
     memory = read_breaker_memory(breaker_file, notes)
     stacks, models = load_stacks()
     prod = [m for m in models.values() if m.settings.environment == "prod"]
-    health = attempt(lambda: source.get_json("/healthz"), notes, "sandbox")
-    samples: Samples | None = None
-    if health is not None:
-        samples = attempt(lambda: parse_metrics(source.get_text("/metrics")), notes, "metrics")
-    model_time = float(health["model_time"]) if isinstance(health, dict) and "model_time" in health else None
+    r = read_sandbox(source, controllers, notes)
     last, audit_note = read_last_decisions(audit)
     notes += [audit_note] if audit_note else []
     stale_after = min((p.startup_seconds for m in prod for p in m.settings.pools), default=180.0)
-    now = model_time if model_time is not None else wall_now()
-    controllers = summarise_controllers(samples or {}, now, last, stale_after) if samples is not None or last else None
+    now = r.model_time if r.model_time is not None else wall_now()
+    seen = r.samples is not None
     global_model = next((m for m in prod if m.settings.kind == "global"), None)
-    signals = read_signals(source, notes) if health is not None else None
-    faults = attempt(lambda: source.get_json("/admin/faults"), notes, "faults") if health is not None else None
     return Snapshot(
         source=source.base_url,
-        model_time=model_time,
+        model_time=r.model_time,
         stacks=stacks,
-        controllers=controllers,
-        breaker=summarise_breaker(samples or {}, global_model, memory) if samples is not None or memory else None,
-        queues=summarise_queues(samples, prod) if samples is not None else None,
-        slos=summarise_slos(signals, load_slos()) if signals is not None else None,
-        faults=tuple(faults) if isinstance(faults, list) else None,
+        controllers=summarise_controllers(r.samples or {}, now, last, stale_after) if seen or last else None,
+        breaker=summarise_breaker(r.samples or {}, global_model, memory) if seen or memory else None,
+        queues=summarise_queues(r.samples, prod) if r.samples is not None else None,
+        slos=summarise_slos(r.signals, load_slos()) if r.signals is not None else None,
+        faults=tuple(r.faults) if r.faults is not None else None,
         notes=tuple(notes),
     )
+
+
+def unwrap(answer: Any, key: str) -> list[dict[str, Any]] | None:
+    """The sandbox answers lists wrapped in an object (``{"faults": [...]}``); accept both shapes."""
+    items = answer.get(key) if isinstance(answer, dict) else answer
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else None
 
 
 def read_signals(source: SandboxSource, notes: list[str]) -> dict[str, list[dict[str, Any]]] | None:
@@ -159,8 +185,9 @@ def read_signals(source: SandboxSource, notes: list[str]) -> dict[str, list[dict
         except SourceUnavailable as exc:
             notes.append(f"signal {name}: not available ({exc})")
             continue
-        if isinstance(points, list):
-            signals[name] = [p for p in points if isinstance(p, dict) and is_number(p.get("value"))]
+        listed = unwrap(points, "samples")
+        if listed is not None:
+            signals[name] = [p for p in listed if is_number(p.get("value"))]
     return signals or None
 
 

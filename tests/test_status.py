@@ -1,14 +1,18 @@
-"""`ops status` against a sandbox speaking the HTTP contract (docs/contracts.md section 4).
+"""`ops status` against the sandbox's HTTP API (docs/contracts.md section 4).
 
-Until the sandbox's own server is on main, these tests serve the contract's endpoints from a
+The sandbox's own server (``sandbox.serving.SandboxServer``) is used where it speaks: SLO signals,
+queues, spend, faults. The controllers and the breaker export their series elsewhere (their own
+``/metrics``, the breaker's state file), so the troubled-platform cases serve those series from a
 loopback server whose ``/metrics`` is rendered by the real exporters (the controllers runtime's
-``ControllerMetrics`` and prometheus_client gauges named from ``ports/metrics.py``), and whose
-audit log is written by the runtime's ``AuditLog``.
+``ControllerMetrics`` and prometheus_client gauges named from ``ports/metrics.py``), with an audit
+log written by the runtime's ``AuditLog`` and a breaker file written by ``FileBreakerStore``.
 """
 
 from __future__ import annotations
 
 import json
+import time
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +30,9 @@ from controllers.runtime.auditing import AuditLog, AuditRecord, Outcome
 from controllers.runtime.exporting import ControllerMetrics
 from ports.metrics import METRICS_BY_NAME
 from runbooks.sources import SandboxSource, gather_snapshot
+from sandbox.live import LiveSandbox
+from sandbox.running import build_sandbox, resolve_strategy
+from sandbox.serving import SandboxServer
 
 MODEL_TIME = 10_000.0
 
@@ -198,3 +205,53 @@ def test_breaker_from_its_state_file_when_the_sandbox_is_down(tmp_path: Path) ->
     screen = flat(result.stdout)
     assert "budget breaker open" in screen and "(from state file)" in screen
     assert "pause_backlog_encodes, sample_analytics" in screen and "runaway GPU fleet" in screen
+
+
+# --- against the sandbox's own HTTP server -------------------------------------------------------
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[SandboxServer]:
+    sb = build_sandbox("regional-failure", seed=9)
+    with SandboxServer(LiveSandbox(sb, resolve_strategy("none"), speed=60.0), port=0) as srv:
+        yield srv
+
+
+def post(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def wait_for_problem(url: str, problem: str, timeout_s: float = 20.0) -> list[str]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        problems = gather_snapshot(SandboxSource(url), None).problems
+        if problem in problems:
+            return problems
+        time.sleep(0.5)
+    pytest.fail(f"`{problem}` not reported within {timeout_s} s")
+
+
+def test_status_on_the_real_sandbox_sees_a_region_go_down(sandbox_server: SandboxServer) -> None:
+    healthy = gather_snapshot(SandboxSource(sandbox_server.url), None)
+    assert healthy.model_time is not None and healthy.faults == ()
+    pools = {q.name: q for q in healthy.queues or () if q.kind == "encode"}
+    assert pools["eu-west-1-gpu"].limit == 500 and len(pools) == 6
+    assert {s.scope for s in healthy.slos or () if s.name == "availability"} >= {"us-east-1", "eu-west-1"}
+    assert healthy.controllers == () and healthy.breaker is not None and healthy.breaker.spend_today_usd
+
+    post(f"{sandbox_server.url}/admin/faults", {"kind": "region_down", "target": "us-east-1"})
+    wait_for_problem(sandbox_server.url, "SLO availability (us-east-1) breached")
+    result = CliRunner().invoke(app, ["status", "--sandbox", sandbox_server.url])
+    assert result.exit_code == 1, result.output
+    assert "region_down on us-east-1" in flat(result.stdout)
+
+
+def test_status_merges_the_controllers_own_metrics(sandbox_server: SandboxServer) -> None:
+    controllers = ControllerMetrics()
+    controllers.mark_success("pool-scaler", gather_snapshot(SandboxSource(sandbox_server.url), None).model_time or 0)
+    controllers.count_decision("pool-scaler", "scale_out", "queue_above_100")
+    for url in serve({"/metrics": controllers.render()}):
+        snap = gather_snapshot(SandboxSource(sandbox_server.url), None, controllers=SandboxSource(url))
+        (row,) = snap.controllers or ()
+        assert row.name == "pool-scaler" and row.healthy and row.decisions == 1
