@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.tree import Tree
@@ -17,7 +17,9 @@ from rich.tree import Tree
 from cli.common import EXIT_FAILED, EXIT_OK, err, fail_invalid, out, print_json
 from stacks.loading import ConfigError, load_platform
 from stacks.model import PlatformModel
-from stacks.planning import PlannedResource, PlanResult, plan_stack
+
+if TYPE_CHECKING:  # the planner pulls in the Pulumi SDK: import it only when a plan runs
+    from stacks.planning import PlannedResource, PlanResult
 
 
 def load_model(stack: str | None, config: Path | None) -> PlatformModel:
@@ -36,6 +38,8 @@ def plan_command(
     json_output: Annotated[bool, typer.Option("--json", help="print the plan as one JSON object")] = False,
 ) -> None:
     """Plan a stack offline under Pulumi's mock runtime and check it against the policy pack."""
+    from stacks.planning import plan_stack
+
     result = plan_stack(load_model(stack, config))
     if json_output:
         print_json(result.to_json())

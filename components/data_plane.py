@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.documents import key_policy, origin_read_policy
 from components.queues import make_queue_with_dlq
 from components.tagging import DATA_PLANE_TAG, assume_role_policy, cost_tags, policy_document
 from stacks.model import BucketSpec, QueueSpec, TableSpec, TenantSpec
@@ -35,6 +36,7 @@ class DataPlaneArgs:
     tenants: tuple[TenantSpec, ...]
     overflow_provider: aws.Provider
     protect_data: bool = True
+    origin_purpose: str = "renditions"
 
 
 class DataPlane(pulumi.ComponentResource):
@@ -53,6 +55,7 @@ class DataPlane(pulumi.ComponentResource):
         self.name, self.args = name, args
         self.home = pulumi.ResourceOptions(parent=self)
         self.overflow = pulumi.ResourceOptions(parent=self, provider=args.overflow_provider)
+        self.account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
         self.data_key_arn = self.make_key(f"{name}-data-key", "data", self.home)
         self.overflow_key_arn = self.make_key(f"{name}-data-key-{args.overflow_region}", "data", self.overflow)
         self.tenant_key_arns = {
@@ -83,6 +86,7 @@ class DataPlane(pulumi.ComponentResource):
             description=f"reelops {self.args.prefix} {alias or 'data'} key",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            policy=self.account.apply(key_policy),
             tags=cost_tags(cost_center),
             opts=opts,
         )
@@ -143,7 +147,7 @@ class DataPlane(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             name, bucket=self.args.bucket_names[(spec.name, region)], tags=cost_tags(spec.cost_center.value), opts=opts
         )
-        aws.s3.BucketPublicAccessBlock(
+        block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
             bucket=bucket.id,
             block_public_acls=True,
@@ -175,6 +179,13 @@ class DataPlane(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle", bucket=bucket.id, rules=[lifecycle_rule(spec)], opts=opts
         )
+        if spec.purpose == self.args.origin_purpose:
+            aws.s3.BucketPolicy(
+                f"{name}-origin-access",
+                bucket=bucket.id,
+                policy=pulumi.Output.all(bucket.arn, self.account).apply(lambda a: origin_read_policy(a[0], a[1])),
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[block])),
+            )
         return bucket
 
     def replicate(self, spec: BucketSpec, source: aws.s3.Bucket, replica: aws.s3.Bucket) -> None:

@@ -63,6 +63,7 @@ def build_jurisdiction(model: PlatformModel) -> dict[str, Any]:
             tenants=model.settings.tenants,
             overflow_provider=providers[overflow],
             protect_data=model.settings.environment == "prod",
+            origin_purpose=naming.ORIGIN_BUCKET_PURPOSE,
         ),
         opts=pulumi.ResourceOptions(providers=[providers[home]]),
     )

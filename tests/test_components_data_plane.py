@@ -103,3 +103,18 @@ def test_write_buffer_has_a_dead_letter_queue_with_the_model_receive_count() -> 
     assert redrive["maxReceiveCount"] == spec.max_receive_count
     assert redrive["deadLetterTargetArn"].endswith(f":reelops-prod-eu-{spec.name}-dlq")
     assert buffer["visibilityTimeoutSeconds"] == spec.visibility_timeout_s
+
+
+def test_only_rendition_buckets_let_cloudfront_read_and_only_over_tls() -> None:
+    policies = {
+        r.inputs["bucket"]: json.loads(r.inputs["policy"])
+        for r in of_type("prod-eu", "aws:s3/bucketPolicy:BucketPolicy")
+    }
+    assert set(policies) == {"reelops-prod-eu-renditions-eu-west-1", "reelops-prod-eu-renditions-eu-central-1"}
+    for name, policy in policies.items():
+        statements = {s["Sid"]: s for s in policy["Statement"]}
+        read = statements["CloudFrontReads"]
+        assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert read["Resource"] == f"arn:aws:s3:::{name}/*"
+        assert read["Condition"]["StringLike"]["AWS:SourceArn"] == "arn:aws:cloudfront::123456789012:distribution/*"
+        assert statements["TlsOnly"]["Effect"] == "Deny"
