@@ -36,6 +36,7 @@ def test_viral_surge_with_write_buffer_loses_nothing_and_delays_instead(surge_no
     assert buffered.throttled_writes == 0
     assert buffered.delayed_writes > DESIGN_THROTTLED / 2
     assert buffered.write_p99_ms > surge_none.write_p99_ms
+    assert buffered.extras["buffered_writes_pending"] == 0  # the buffer drained: delayed, not lost
 
 
 def test_regional_failure_unmitigated_matches_the_design() -> None:

@@ -63,3 +63,24 @@ def test_saturday_peak_exercises_pools_and_never_crosses_a_jurisdiction() -> Non
     assert reactive.capacity_cost_usd > none.capacity_cost_usd
     assert none.cross_jurisdiction_routes == reactive.cross_jurisdiction_routes == 0
     assert reactive.extras["spot_interruptions"] > 0
+
+
+def test_future_load_sees_the_surge_coming_and_nothing_else_does() -> None:
+    sb = build_sandbox("viral-surge", seed=1)
+    surge_at = sb.scenario.surge.start_s if sb.scenario.surge else 0.0
+    normal = sb.future_load(600.0)
+    ahead = sb.future_load(surge_at + 300.0)
+    table, region = sb.table_names[0], "us-east-1"
+    assert ahead.write_units[table][region] == pytest.approx(12 * normal.write_units[table][region], rel=0.01)
+    assert ahead.mentions["v-viral"] > normal.mentions["v-viral"]
+    assert sb.now == 0.0  # reading the future does not move the model
+
+
+def test_a_normal_hour_meets_the_slos() -> None:
+    sc = load_scenario("normal-day").model_copy(update={"start": load_scenario("regional-failure").start,
+                                                        "duration_s": 3600.0})  # fmt: skip
+    out = run_scenario(sc, "reactive", seed=1)
+    assert out.video_start_p95_ms < 300
+    assert out.upload_to_live_p95_s < 30
+    assert out.failed_starts == 0 and out.throttled_writes == 0 and out.lost_writes == 0
+    assert out.cache_hit_ratio_min == pytest.approx(0.95)
