@@ -150,6 +150,10 @@ class Sandbox:
             setup.autoscaling,
             float(queue.double_capacity_depth) if queue else 10_000.0,
         )
+        unknown = sorted(set(self.phys.hot_key_share) - set(self.kinds))
+        if unknown:
+            raise ScenarioError(self.scenario.source, "physics.hot_key_share", f"unknown write kinds {unknown}")
+        self.tables.set_hot_keys(np.asarray([self.phys.hot_key_share.get(k, 0.0) for k in self.kinds]))
         self.reads_per_s = sum(t.reads_per_day for t in tables.values()) / 86_400.0 * self.dau_scale()
 
     def dau_scale(self) -> float:

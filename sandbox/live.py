@@ -27,6 +27,7 @@ from sandbox.scenarios import Mitigations
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 MAX_UPLOAD_MB = 500
 MAX_CATCH_UP_TICKS = 2000
+TICKS_PER_LOCK = 20  # requests wait at most this many ticks for the model
 
 
 class RequestError(ValueError):
@@ -54,15 +55,16 @@ class LiveSandbox:
 
     # --- time ----------------------------------------------------------------------------------------
     def advance(self) -> None:
-        """Step until model time catches up with scaled wall time (bounded per call)."""
+        """Step until model time catches up with scaled wall time, releasing the lock between batches."""
         target = self.model_start + (self.wall() - self.started) * self.speed
-        with self.lock:
-            for _ in range(MAX_CATCH_UP_TICKS):
-                if self.sb.done or self.sb.now + self.sb.dt > target:
-                    return
-                if self.sb.tick % self.every == 0:
-                    self.strategy.control(self.sb, self.sb.clock.now())
-                self.sb.step()
+        for _ in range(MAX_CATCH_UP_TICKS // TICKS_PER_LOCK):
+            with self.lock:
+                for _ in range(TICKS_PER_LOCK):
+                    if self.sb.done or self.sb.now + self.sb.dt > target:
+                        return
+                    if self.sb.tick % self.every == 0:
+                        self.strategy.control(self.sb, self.sb.clock.now())
+                    self.sb.step()
 
     def run(self, stop: threading.Event) -> None:
         pause = min(0.05, self.sb.dt / self.speed)

@@ -30,6 +30,10 @@ class Physics(BaseModel):
         description="which platform-model table stores each kind of write",
     )
     # tables (SPEC 5)
+    partition_wcu: float = Field(default=1000, gt=0, description="a single partition caps at 1,000 WCU (SPEC 5)")
+    hot_key_share: dict[str, float] = Field(
+        default_factory=dict, description="per write kind: share of its writes on one partition key (hot key)"
+    )
     autoscale_alarm_minutes: int = Field(default=2, gt=0, description="minutes of throttling before scaling (SPEC 5)")
     autoscale_step_factor: float = Field(default=2.0, gt=1, description="capacity multiplier per scaling step")
     table_update_s: float = Field(default=120, ge=0, description="an UpdateTable takes this long to apply")

@@ -8,6 +8,8 @@ State is a (region x write-kind) grid of tables. Capacity per table:
 - on-demand: twice the highest served rate of the last 30 minutes (a new peak counts after
   ``on_demand_adapt_s``), or the warm throughput, whichever is higher.
 - warm throughput: asynchronous (``warm_apply_s``), can only rise.
+- a hot key: when a share ``h`` of a table's writes goes to one partition key, the partition's
+  ``partition_wcu`` (1,000) caps the table at ``partition_wcu / h`` whatever its capacity.
 With the write buffer on, writes queue per table and a paced consumer drains at capacity: nothing is
 rejected or lost, writes wait (FIFO) instead, and a region's depth over the queue's
 ``double_capacity_depth`` doubles its tables' capacity (SPEC 5).
@@ -72,6 +74,13 @@ class TableGrid:
         self.delayed = 0.0
         self.latency = LogHistogram(shape[1], 1.0, 1e8, phys.latency_sigma * 0.5)
         self.kinds = np.arange(shape[1])
+        self.hot_cap: FloatArray | None = None
+
+    def set_hot_keys(self, shares: FloatArray) -> None:
+        """Per kind: share of writes on one key. The hot partition's 1,000 WCU then caps the table."""
+        if (shares > 0).any():
+            per_kind = np.where(shares > 0, self.phys.partition_wcu / np.maximum(shares, 1e-12), np.inf)
+            self.hot_cap = np.broadcast_to(per_kind, self.wcu.shape).copy()
 
     # --- capacity ----------------------------------------------------------------------------------
     def updating(self) -> BoolArray:
@@ -81,7 +90,8 @@ class TableGrid:
         """WCU each table serves without throttling now."""
         recent = self.peaks[:, :, : self.peaks.shape[2] - self.adapt_slots]
         on_demand = np.maximum(2.0 * recent.max(axis=2), self.warm)
-        return np.where(self.provisioned, self.wcu, on_demand) * self.fault_factor
+        cap = np.where(self.provisioned, self.wcu, on_demand) * self.fault_factor
+        return cap if self.hot_cap is None else np.minimum(cap, self.hot_cap)
 
     def apply_pending(self, t: float) -> None:
         done = self.update_ready <= t

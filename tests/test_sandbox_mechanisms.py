@@ -84,3 +84,21 @@ def test_a_normal_hour_meets_the_slos() -> None:
     assert out.upload_to_live_p95_s < 30
     assert out.failed_starts == 0 and out.throttled_writes == 0 and out.lost_writes == 0
     assert out.cache_hit_ratio_min == pytest.approx(0.95)
+
+
+def test_a_hot_key_throttles_whatever_the_table_capacity() -> None:
+    from sandbox.running import NoControl, drive
+
+    sc = load_scenario("az-failure-during-surge").with_mitigations(write_buffer=False)
+    hot_physics = sc.physics.model_copy(update={"hot_key_share": {"view": 0.5}})
+    results = []
+    for scenario in (sc, sc.model_copy(update={"physics": hot_physics})):
+        sb = build_sandbox(scenario, seed=1)
+        for t in sb.ports.tables.describe_tables():  # warm far above the surge: capacity is not the limit
+            sb.ports.tables.set_warm_throughput(t.table, t.region, 10_000, 0, dry_run=False)
+        drive(sb, NoControl())
+        results.append(sb.outcome())
+    cold, hot = results
+    assert cold.throttled_writes == 0
+    assert hot.extras["throttled_view_writes"] > 0  # us-east-1 progress: 12x surge > 1,000 WCU / 0.5
+    assert hot.extras["throttled_ml_writes"] == 0
