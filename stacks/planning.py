@@ -7,7 +7,8 @@ region of the explicit provider it was created with. The policy pack's policies 
 ``components.policies``) then run over those resources exactly as the engine would hand them over.
 
 The runtime's ambient state (settings, root stack resource, configuration) is reset before each
-plan, so several stacks can be planned one after another in one process.
+plan, so several stacks can be planned one after another in one process. That state is global:
+plans must not run concurrently in threads of one process (use processes for parallel plans).
 """
 
 from __future__ import annotations
@@ -189,13 +190,24 @@ def run_program(model: PlatformModel) -> tuple[RecordingMonitor, dict[str, Any]]
     return monitor, outputs
 
 
+def integral_numbers(value: Any) -> Any:
+    """The wire format turns every number into a float; give whole numbers back as ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral_numbers(v) for v in value]
+    return value
+
+
 def to_planned(
     reg: Registration, by_urn: Mapping[str, Registration], regions: Mapping[str, str | None]
 ) -> PlannedResource:
     parent = by_urn.get(reg.parent_urn)
     is_provider = reg.type.startswith("pulumi:providers:")
     region = provider_region(reg.type, reg.inputs) if is_provider else regions.get(reg.provider_ref)
-    inputs = parse_json_values(reg.inputs) if is_provider else reg.inputs
+    inputs = integral_numbers(parse_json_values(reg.inputs) if is_provider else reg.inputs)
     return PlannedResource(
         type=reg.type,
         name=reg.name,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from components.app_services import ami_type
 from stacks.loading import load_platform
 from stacks.planning import PlannedResource
 from tests.planned_stacks import planned
@@ -61,4 +60,6 @@ def test_every_service_gets_a_deployment_service_and_hpa_in_the_cluster_region()
     ],
 )
 def test_node_image_matches_the_instance_architecture(types: tuple[str, ...], expected: str) -> None:
+    from components.app_services import ami_type  # program modules are imported only under mocks
+
     assert ami_type(types) == expected
