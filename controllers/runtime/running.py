@@ -158,3 +158,26 @@ class Runner(Generic[PortsT]):
                 break
             self.clock.sleep(self.interval_s - (self.clock.now() - started))
         return ticks
+
+
+def run_together(
+    runners: Sequence[Runner[Any]],
+    clock: LoopClock,
+    interval_s: float,
+    *,
+    iterations: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """One loop for runners over different ports bundles: reconcile each, then wait; returns ticks."""
+    ticks = 0
+    while iterations is None or ticks < iterations:
+        if should_stop is not None and should_stop():
+            break
+        started = clock.now()
+        for runner in runners:
+            runner.reconcile_once()
+        ticks += 1
+        if iterations is not None and ticks >= iterations:
+            break
+        clock.sleep(interval_s - (clock.now() - started))
+    return ticks
