@@ -49,6 +49,7 @@ class PredictiveSettings(Frozen):
     scale_in_below: float = Field(gt=0, lt=1)
     scale_in_after_s: float = Field(ge=0)
     margin: float = Field(ge=1)
+    warm_settle_s: float = Field(ge=0)
     score_horizon_s: float = Field(gt=0)
     services: tuple[str, ...] = ()
     viral_rule: ViralRule
@@ -146,6 +147,7 @@ def build_config(
         scale_in_below=s.scale_in_below,
         scale_in_after_s=s.scale_in_after_s,
         margin=s.margin,
+        warm_settle_s=s.warm_settle_s,
         shadow=shadow,
         score_horizon_s=s.score_horizon_s,
     )

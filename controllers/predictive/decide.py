@@ -109,6 +109,11 @@ def plan_resource(
     target = math.ceil(need - 1e-9)
     if need >= cfg.scale_in_below * have:
         memory = memory.model_copy(update={"last_high_at": now})
+    if target > have and warm_pending(spec, memory, cfg, now):
+        held = CapacityChange(
+            resource=spec, current_units=have, units=int(have), need_units=need, reason=Reason.WAIT_PENDING
+        )
+        return None, held, memory
     if target > have:
         return raise_to(spec, current, have, target, need, az_bound, memory, now)
     if memory.baseline_units is None or target >= cfg.scale_in_below * have:
@@ -136,6 +141,13 @@ def plan_resource(
     done = units <= memory.baseline_units
     kept = ResourceMemory(last_high_at=memory.last_high_at, lead_achieved_s=memory.lead_achieved_s)
     return change, None, kept if done else memory
+
+
+def warm_pending(spec: ResourceSpec, memory: ResourceMemory, cfg: PredictiveConfig, now: float) -> bool:
+    """Warm throughput asked for less than ``warm_settle_s`` ago is still applying: wait for it."""
+    if spec.kind is not ResourceKind.TABLE_WARM or not memory.raises:
+        return False
+    return now - memory.raises[-1][0] < cfg.warm_settle_s
 
 
 def raise_to(
@@ -204,8 +216,8 @@ def decide(observation: Observation, cfg: PredictiveConfig, now: float) -> Predi
     windows = forecast_windows(streams, cfg, var_per_s)
     for spec in cfg.resources:
         current = observation.capacity.get(spec.key)
-        if current is None:
-            continue
+        if current is None or (spec.kind is ResourceKind.TABLE_PROVISIONED and current.on_demand):
+            continue  # not observed, or an on-demand table: its warm throughput is the lever
         in_scope = [s for s in streams.values() if spec.video_regions is None or s.region in spec.video_regions]
         headroom = az_headroom(spec, observation, cfg)
         hot, peak = triggered_streams(in_scope, spec, windows)

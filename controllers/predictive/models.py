@@ -94,6 +94,7 @@ class PredictiveConfig(Frozen):
     scale_in_below: float = Field(default=0.6, gt=0, lt=1, description="shrink only when need < this x current")
     scale_in_after_s: float = Field(default=900.0, ge=0, description="quiet time after the last rise")
     margin: float = Field(default=1.1, ge=1, description="units kept above the forecast when scaling in")
+    warm_settle_s: float = Field(default=300.0, ge=0, description="a warm-throughput request takes this to apply")
     shadow: bool = False
     score_horizon_s: float = Field(default=1800.0, gt=0, description="horizon whose forecasts are scored")
 
@@ -115,6 +116,7 @@ class CurrentCapacity(Frozen):
     demand_per_min: float = Field(ge=0)
     warm_units: float = Field(default=0, ge=0, description="tables: warm write throughput already set")
     warm_read_units: float = Field(default=0, ge=0, description="tables: warm read throughput (kept as is)")
+    on_demand: bool = Field(default=False, description="tables: on-demand mode (never switched to provisioned)")
 
 
 class KernelFit(Frozen):
@@ -216,6 +218,7 @@ class Reason(StrEnum):
     WITHIN_CAPACITY = "within_capacity"
     NO_SIGNAL = "no_signal"
     SHADOW = "shadow"
+    WAIT_PENDING = "wait_pending"  # a warm-throughput request is still applying; asking again restarts it
 
 
 class ForecastPoint(Frozen):

@@ -26,7 +26,7 @@ from controllers.predictive.models import (
 )
 from ports.interfaces import DeploymentActuator, FaultInjector, MetricsSource, PortError, TableActuator
 from ports.metrics import SignalName
-from ports.types import FaultKind, Sample, TableState
+from ports.types import BillingMode, FaultKind, Sample, TableState
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def table_capacity(spec: ResourceSpec, tables: Sequence[TableState]) -> CurrentC
                 demand_per_min=t.consumed_write_units * 60,
                 warm_units=t.warm_write_units,
                 warm_read_units=t.warm_read_units,
+                on_demand=t.mode is BillingMode.ON_DEMAND,
             )
     raise PortError(f"table {spec.name} not found in {spec.region}")
 
