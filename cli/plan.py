@@ -15,7 +15,7 @@ import typer
 from rich.tree import Tree
 
 from cli.common import EXIT_FAILED, EXIT_OK, err, fail_invalid, out, print_json
-from stacks.loading import ConfigError, load_platform
+from stacks.loading import PROD_STACKS, ConfigError, load_platform
 from stacks.model import PlatformModel
 
 if TYPE_CHECKING:  # the planner pulls in the Pulumi SDK: import it only when a plan runs
@@ -36,17 +36,25 @@ def plan_command(
     stack: Annotated[str | None, typer.Option("--stack", help="stack name (stacks/Pulumi.<stack>.yaml)")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="plan this stack file instead")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the plan as one JSON object")] = False,
+    all_prod: Annotated[
+        bool, typer.Option("--all-prod", help="plan the four prod stacks in one process (--json: a list)")
+    ] = False,
 ) -> None:
     """Plan a stack offline under Pulumi's mock runtime and check it against the policy pack."""
     from stacks.planning import plan_stack
 
-    result = plan_stack(load_model(stack, config))
+    if all_prod and (stack or config):
+        fail_invalid("--all-prod plans the prod stacks: give no --stack or --config with it")
+    models = [load_model(name, None) for name in PROD_STACKS] if all_prod else [load_model(stack, config)]
+    results = [plan_stack(model) for model in models]
     if json_output:
-        print_json(result.to_json())
+        print_json([r.to_json() for r in results] if all_prod else results[0].to_json())
     else:
-        out.print(render_tree(result))
-        report_violations(result)
-    raise typer.Exit(EXIT_FAILED if result.mandatory_violations else EXIT_OK)
+        for result in results:
+            out.print(render_tree(result))
+            report_violations(result)
+    failed = any(r.mandatory_violations for r in results)
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 def owning_component(resource: PlannedResource, by_name: dict[str, PlannedResource]) -> str | None:

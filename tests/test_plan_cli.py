@@ -82,3 +82,12 @@ def test_runtime_state_is_reset_between_plans_in_one_process(first: str) -> None
     eu_after = fingerprint("prod-eu")
     assert eu_alone and eu_after == eu_alone
     assert all(r.urn.startswith("urn:pulumi:prod-eu::") for r in plan_stack(load_platform("prod-eu")).resources)
+
+
+def test_all_prod_plans_the_four_prod_stacks_in_one_process() -> None:
+    result = runner.invoke(app, ["plan", "--all-prod", "--json"])
+    assert result.exit_code == 0, result.output
+    plans = json.loads(result.stdout)
+    assert [p["stack"] for p in plans] == ["prod-us", "prod-eu", "prod-apac", "prod-global"]
+    assert all(p["resources"] and p["violations"] == [] for p in plans)
+    assert runner.invoke(app, ["plan", "--all-prod", "--stack", "prod-eu"]).exit_code == 2
