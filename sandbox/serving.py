@@ -122,7 +122,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             ("GET", "/admin/state"): lambda: (200, live.state(), {}),
             ("GET", "/admin/outcome"): lambda: (200, live.outcome(), {}),
             ("POST", "/admin/faults"): lambda: (200, live.inject(body), {}),
-            ("GET", "/admin/faults"): lambda: (200, {"faults": live.faults()}, {}),
+            ("GET", "/admin/faults"): lambda: (200, live.faults(), {}),
             ("DELETE", "/admin/faults"): lambda: (200, live.clear(None), {}),
             ("POST", "/admin/writes/reconcile"): lambda: (200, live.reconcile(expect_ids(body)), {}),
             ("POST", "/admin/mitigations"): lambda: (200, live.set_mitigations(body), {}),
@@ -130,7 +130,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if (method, path) in simple:
             return simple[(method, path)]()
         if method == "GET" and path.startswith("/admin/signals/"):
-            return 200, {"samples": live.signals(path.rsplit("/", 1)[1], query)}, {}
+            return 200, live.signals(path.rsplit("/", 1)[1], query), {}
         if method == "DELETE" and path.startswith("/admin/faults/"):
             return 200, live.clear(path.rsplit("/", 1)[1]), {}
         return 404, {"error": f"no route {method} {path}"}, {}
