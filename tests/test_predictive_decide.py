@@ -50,12 +50,13 @@ BASE_WRITES = 60_000.0  # writes/min the table sees without the video
 
 
 def cascade(t: float) -> tuple[float, float]:
-    """(mentions/min, views/min): a cascade rising x1000 to its peak at 1 h and fading (log-quadratic,
-    as a self-exciting process with saturating attention does), views 15 min behind the mentions."""
+    """(mentions/min, views/min): a cascade rising x100 to its peak at 1 h and fading (log-quadratic,
+    as a self-exciting process with saturating attention does; SPEC 7's trending video gains 100x),
+    views 15 min behind the mentions."""
 
     def mentions(u: float) -> float:
         x = min(max(u, 0.0), 3 * 3600) / 3600
-        return 2.0 * math.exp(math.log(1000) * (2 * x - x * x))
+        return 20.0 * math.exp(math.log(100) * (2 * x - x * x))
 
     return mentions(t), 150.0 * mentions(t - 900)
 

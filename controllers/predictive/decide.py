@@ -55,20 +55,27 @@ def track_streams(
 Windows = dict[tuple[str, float], list[ForecastPoint]]
 
 
+def window_s(spec: ResourceSpec, cfg: PredictiveConfig) -> float:
+    """How far ahead a resource is sized: its lead time, plus for warm throughput the wait before it
+    can be raised again (a new request restarts a pending one)."""
+    return spec.lead_time_s + (cfg.warm_settle_s if spec.kind is ResourceKind.TABLE_WARM else 0.0)
+
+
 def forecast_windows(streams: dict[str, StreamState], cfg: PredictiveConfig, var_per_s: float | None) -> Windows:
-    """Each stream's forecast over each distinct lead time of the resources (computed once)."""
-    leads = {spec.lead_time_s for spec in cfg.resources}
+    """Each stream's forecast over each distinct window of the resources (computed once)."""
+    leads = {window_s(spec, cfg) for spec in cfg.resources}
     return {
         (key, lead): forecast_window(s, lead, cfg.forecast, var_per_s) for key, s in streams.items() for lead in leads
     }
 
 
 def triggered_streams(
-    streams: list[StreamState], spec: ResourceSpec, windows_by_stream: Windows
+    streams: list[StreamState], spec: ResourceSpec, windows_by_stream: Windows, cfg: PredictiveConfig
 ) -> tuple[list[StreamState], float]:
-    """Streams whose upper forecast over the lead window reaches the resource's trigger, and their
-    highest summed upper-quantile views/min over [now, now + lead]."""
-    windows = [(s, windows_by_stream[(stream_key(s.video_id, s.region), spec.lead_time_s)]) for s in streams]
+    """Streams whose upper forecast over the resource's window reaches its trigger, and their
+    highest summed upper-quantile views/min over [now, now + window]."""
+    span = window_s(spec, cfg)
+    windows = [(s, windows_by_stream[(stream_key(s.video_id, s.region), span)]) for s in streams]
     hot = [(s, w) for s, w in windows if max(p.views_upper for p in w) >= spec.trigger_views_per_min]
     if not hot:
         return [], 0.0
@@ -220,7 +227,7 @@ def decide(observation: Observation, cfg: PredictiveConfig, now: float) -> Predi
             continue  # not observed, or an on-demand table: its warm throughput is the lever
         in_scope = [s for s in streams.values() if spec.video_regions is None or s.region in spec.video_regions]
         headroom = az_headroom(spec, observation, cfg)
-        hot, peak = triggered_streams(in_scope, spec, windows)
+        hot, peak = triggered_streams(in_scope, spec, windows, cfg)
         need = need_units(spec, current, hot, headroom, peak)
         memory = record_lead_time(spec, current, memories.get(spec.key, ResourceMemory()), now)
         az_bound = headroom > 1 and need / headroom <= current_units(spec, current, memory)
