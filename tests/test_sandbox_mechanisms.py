@@ -102,3 +102,18 @@ def test_a_hot_key_throttles_whatever_the_table_capacity() -> None:
     assert cold.throttled_writes == 0
     assert hot.extras["throttled_view_writes"] > 0  # us-east-1 progress: 12x surge > 1,000 WCU / 0.5
     assert hot.extras["throttled_ml_writes"] == 0
+
+
+@pytest.mark.parametrize(
+    ("day", "start_h", "end_h", "share"),
+    [("2026-11-21", 14, 18, 0.30), ("2026-11-22", 10, 14, 0.15), ("2026-11-17", 18, 21, 0.10),
+     ("2026-11-17", 2, 6, 0.02)],
+    ids=["saturday-2-6pm", "sunday-10am-2pm", "weekday-6-9pm", "weekday-2-6am"],
+)  # fmt: skip
+def test_uploads_follow_the_weekly_pattern(day: str, start_h: int, end_h: int, share: float) -> None:
+    base = load_scenario("saturday-upload-peak")
+    sc = type(base).model_validate({**base.model_dump(), "start": f"{day}T00:00:00Z"})
+    sb = build_sandbox(sc, seed=0)
+    minute = np.asarray([sb.traffic.uploads(m * 60.0).sum() * 60 for m in range(24 * 60)])
+    assert minute.sum() == pytest.approx(90_000, rel=1e-6)
+    assert minute[start_h * 60 : end_h * 60].sum() / minute.sum() == pytest.approx(share, rel=1e-6)
