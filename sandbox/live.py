@@ -1,10 +1,12 @@
 """The sandbox in scaled real time, and what the edge and admin APIs do to it (thread-safe).
 
 A background loop keeps model time at ``speed`` x wall time (stepping as fast as needed to catch
-up, calling the strategy every control interval). Edge requests are answered from the model's
-current state: a video start fails with the region's current failure ratio and otherwise takes a
-latency drawn from the region's current latency mix; a write is stored, buffered (202) or throttled
-(429) as the table would do now; an upload is routed by the SPEC 2 rule and enqueued in the model.
+up, calling the strategy every control interval); it does not stop at the scenario's duration (the
+traffic curves go on), so that a war game holding a fault longer than the scenario still sees time
+move. Edge requests are answered from the model's current state: a video start fails with the
+region's current failure ratio and otherwise takes a latency drawn from the region's current latency
+mix; a write is stored, buffered (202) or throttled (429) as the table would do now; an upload is
+routed by the SPEC 2 rule and enqueued in the model.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class LiveSandbox:
         for _ in range(MAX_CATCH_UP_TICKS // TICKS_PER_LOCK):
             with self.lock:
                 for _ in range(TICKS_PER_LOCK):
-                    if self.sb.done or self.sb.now + self.sb.dt > target:
+                    if self.sb.now + self.sb.dt > target:  # past the scenario's end, traffic goes on
                         return
                     if self.sb.tick % self.every == 0:
                         self.strategy.control(self.sb, self.sb.clock.now())

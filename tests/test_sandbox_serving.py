@@ -152,3 +152,19 @@ def test_serving_in_background_starts_from_the_current_model_time() -> None:
         srv.stop()
     with pytest.raises(ValueError, match="loopback"):
         serve_in_background(sb, host="0.0.0.0")
+
+
+def test_served_model_time_goes_on_past_the_scenario_end() -> None:
+    from sandbox.scenarios import load_scenario
+    from sandbox.serving import serve_in_background
+
+    sb = build_sandbox(load_scenario("regional-failure").model_copy(update={"duration_s": 60.0}), seed=9)
+    srv = serve_in_background(sb, port=0, speed=600.0)
+    try:
+        deadline = time.monotonic() + 20
+        while sb.now <= 120 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sb.now > 120 and sb.done
+        assert call(srv, "GET", "/admin/state")[1]["done"] is True
+    finally:
+        srv.stop()
