@@ -26,7 +26,7 @@ from sandbox.engine import Sandbox
 from sandbox.running import Strategy
 from sandbox.scenarios import Mitigations
 
-Answer = tuple[int, dict[str, Any], dict[str, str]]
+Answer = tuple[int, dict[str, Any] | list[dict[str, Any]], dict[str, str]]
 MAX_UPLOAD_MB = 500
 MAX_CATCH_UP_TICKS = 2000
 TICKS_PER_LOCK = 20  # requests wait at most this many ticks for the model
