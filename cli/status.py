@@ -28,7 +28,8 @@ def status_command(
         str, typer.Option("--sandbox", help="Sandbox base URL (default $REELOPS_SANDBOX_URL or the contract's).")
     ] = "",
     audit: Annotated[
-        Path | None, typer.Option("--audit", help="Controllers' JSON-lines audit log (last decisions).")
+        Path | None,
+        typer.Option("--audit", help="Controllers' JSON-lines audit log [default: .reelops/controllers-audit.jsonl]."),
     ] = None,
     controllers: Annotated[
         str, typer.Option("--controllers", help="Base URL of the controllers' own /metrics, when they run apart.")
@@ -43,7 +44,7 @@ def status_command(
     controllers_url = controllers or os.environ.get("REELOPS_CONTROLLERS_URL", "")
     snapshot = gather_snapshot(
         SandboxSource(url),
-        audit,
+        audit or default_audit(),
         breaker_file or breaker.default_state_file(),
         SandboxSource(controllers_url) if controllers_url else None,
     )
@@ -52,6 +53,11 @@ def status_command(
     else:
         render(snapshot)
     raise typer.Exit(EXIT_FAILED if snapshot.problems else EXIT_OK)
+
+
+def default_audit() -> Path:
+    """Where `ops controllers run` appends its audit records unless told otherwise."""
+    return Path(os.environ.get("REELOPS_STATE_DIR", ".reelops")) / "controllers-audit.jsonl"
 
 
 def render(s: Snapshot) -> None:

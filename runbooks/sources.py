@@ -85,7 +85,7 @@ def read_last_decisions(path: Path | None) -> tuple[dict[str, dict[str, Any]], s
     if path is None:
         return {}, "controllers' last decisions: no audit log given (--audit PATH)"
     if not path.exists():
-        return {}, f"controllers' last decisions: audit log {path} not found"
+        return {}, f"controllers' last decisions: audit log {path} not found (pass --audit PATH)"
     last: dict[str, dict[str, Any]] = {}
     try:
         for record in read_audit(path):

@@ -163,6 +163,16 @@ def test_status_screen_names_the_problems_and_exits_1(troubled: str, audit_log: 
         assert text in flat(result.stdout), text
 
 
+def test_status_finds_the_controllers_audit_log_where_they_write_it(troubled: str, tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "state" / "controllers-audit.jsonl")  # REELOPS_STATE_DIR (autouse fixture)
+    decision = {"controller": "router", "action": "rate_limit", "reason": "both_saturated", "at": MODEL_TIME}
+    log.write(AuditRecord(at=MODEL_TIME, controller="router", outcome=Outcome.DRY_RUN, decision=decision))
+    result = CliRunner().invoke(app, ["status", "--sandbox", troubled, "--json"])
+    (router,) = [c for c in json.loads(result.stdout)["controllers"] if c["name"] == "router"]
+    assert (router["last_action"], router["last_reason"], router["last_outcome"]) == (
+        "rate_limit", "both_saturated", "dry_run")
+
+
 def test_status_json_is_the_snapshot(troubled: str) -> None:
     result = CliRunner().invoke(app, ["status", "--sandbox", troubled, "--json"])
     data = json.loads(result.stdout)
