@@ -17,6 +17,7 @@ from finops.billing import CostRecord, Ledger, in_period, next_month, parse_peri
 from finops.billing_adapters import CostExplorerBilling
 from finops.catalogue import CatalogueError, default_catalogue
 from finops.cost_model import CostModel, drivers_from_platforms, model_costs
+from finops.estimating import EstimateDiff, StackEstimate, diff_estimates, estimate_stack
 from finops.focus import read_focus, write_focus_csv, write_focus_parquet
 from finops.reconciling import reconcile
 from finops.report_rendering import render_csv, render_html, render_markdown
@@ -25,6 +26,7 @@ from finops.usage import default_usage
 from finops.validating import FinopsInputError
 from ports.interfaces import PortError
 from stacks.loading import ConfigError, load_platform, load_prod_platforms
+from stacks.model import PlatformModel
 
 app = typer.Typer(help="Cost model, stack estimates and finance reports.", no_args_is_help=True)
 
@@ -200,3 +202,60 @@ def reconcile_command(
         ratio = "" if x.error_ratio is None else f"{x.error_ratio:+.1%}"
         table.add_row(x.cost_center, f"{x.estimated_usd:,.2f}", f"{x.billed_usd:,.2f}", ratio)
     out.print(table)
+
+
+def plan_and_estimate(model: PlatformModel) -> StackEstimate:
+    from stacks.planning import plan_stack  # imports the Pulumi SDK: only when estimating
+
+    drivers = drivers_from_platforms([*load_prod_platforms().values()])
+    return estimate_stack(model, plan_stack(model).resources, drivers, default_usage(), default_catalogue())
+
+
+@app.command("estimate")
+def estimate_command(
+    stack: Annotated[str, typer.Option("--stack", help="stack to plan and price (e.g. prod-us)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    compare_to: Annotated[
+        Path | None, typer.Option("--compare-to", help="another stack config file: show what it costs against --stack")
+    ] = None,
+) -> None:
+    """Monthly cost of a stack from its offline plan and the traffic model; optionally a diff."""
+    try:
+        base = plan_and_estimate(load_platform(stack))
+        other = plan_and_estimate(load_platform(config_path=compare_to)) if compare_to else None
+    except (ConfigError, CatalogueError, FinopsInputError) as exc:
+        fail_invalid(str(exc))
+    for estimate in (base, other):
+        if estimate and estimate.unpriced:
+            err.print(f"[yellow]{estimate.stack}: no price rule for {', '.join(estimate.unpriced)}[/]")
+    if other is not None:
+        diff = diff_estimates(base, other)
+        print_json(diff.model_dump(mode="json")) if as_json else out.print(render_diff(diff))
+        return
+    print_json(base.model_dump(mode="json")) if as_json else out.print(render_estimate(base))
+
+
+def render_estimate(e: StackEstimate) -> Table:
+    table = Table(title=f"{e.stack}: estimated ${e.total_monthly_usd:,.0f} per month")
+    for name in ("resource", "item", "quantity", "USD / month", "cost centre"):
+        table.add_column(name, justify="right" if name in ("quantity", "USD / month") else "left")
+    for line in sorted(e.lines, key=lambda x: -x.monthly_usd):
+        table.add_row(
+            line.resource,
+            line.item,
+            f"{line.quantity:,.1f} {line.unit}",
+            f"{line.monthly_usd:,.2f}",
+            line.cost_center.value,
+        )
+    return table
+
+
+def render_diff(d: EstimateDiff) -> Table:
+    table = Table(
+        title=f"{d.before} -> {d.after}: ${d.before_usd:,.0f} -> ${d.after_usd:,.0f} per month ({d.delta_usd:+,.0f})"
+    )
+    for name in ("resource", "change", "before", "after", "delta"):
+        table.add_column(name, justify="left" if name in ("resource", "change") else "right")
+    for r in d.resources:
+        table.add_row(r.resource, r.change, f"{r.before_usd:,.2f}", f"{r.after_usd:,.2f}", f"{r.delta_usd:+,.2f}")
+    return table
