@@ -98,7 +98,7 @@ def router_decisions(sb: Sandbox) -> Rows:
 
 
 def projected_spend(sb: Sandbox) -> Rows:
-    from sandbox.backends import read_projected
+    from sandbox.signals import read_projected
 
     return [((), value) for _, value in read_projected(sb)]
 
