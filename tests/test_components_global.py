@@ -97,3 +97,12 @@ def test_anomaly_detection_and_cost_allocation_tags() -> None:
     assert subscription["subscribers"][0]["type"] == "SNS"
     tags = {r.inputs["tagKey"] for r in planned("prod-global").resources if r.type.endswith("CostAllocationTag")}
     assert tags == {"cost_center", "jurisdiction"}
+
+
+def test_stack_reference_mocks_answer_what_the_jurisdiction_stacks_really_export() -> None:
+    from stacks.naming import jurisdiction_exports
+
+    for stack in ("prod-us", "prod-eu", "prod-apac"):
+        exported = planned(stack).outputs
+        promised = jurisdiction_exports(load_platform(stack))
+        assert promised and {k: exported[k] for k in promised} == promised
