@@ -178,7 +178,7 @@ def residency_check(rules: PolicyRules) -> Callable[[ResourceValidationArgs, Rep
         if not allowed:
             report(f"{args.urn}: provider has no known jurisdiction tag (got {jurisdiction!r})", None)
             return
-        region = provider_region(args.provider)
+        region = args.props.get("region") or provider_region(args.provider)  # v7: per-resource region override
         if region not in allowed:
             report(f"{args.urn}: region {region} is outside jurisdiction {jurisdiction} {list(allowed)}", None)
         for replica in decoded(args.props.get("replicas")) or []:

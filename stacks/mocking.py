@@ -194,7 +194,7 @@ class PlatformMocks(Mocks):
             return args.name, {"name": args.inputs.get("name"), "outputs": stack_outputs_for(stack)}
         if args.typ.startswith("pulumi:providers:") or not args.custom:
             return f"{args.name}-id", dict(args.inputs)
-        region = self.region_of(args.provider) or "us-east-1"
+        region = str(args.inputs.get("region") or self.region_of(args.provider) or "us-east-1")
         name = physical_name(args.typ, args.name, args.inputs)
         make_state = STATES.get(args.typ)
         extra = make_state(name, region, args.inputs) if make_state else {"arn": generic_arn(args.typ, name, region)}

@@ -206,7 +206,8 @@ def to_planned(
 ) -> PlannedResource:
     parent = by_urn.get(reg.parent_urn)
     is_provider = reg.type.startswith("pulumi:providers:")
-    region = provider_region(reg.type, reg.inputs) if is_provider else regions.get(reg.provider_ref)
+    override = reg.inputs.get("region") if reg.type.startswith("aws:") else None  # pulumi-aws v7 per-resource region
+    region = provider_region(reg.type, reg.inputs) if is_provider else (override or regions.get(reg.provider_ref))
     inputs = integral_numbers(parse_json_values(reg.inputs) if is_provider else reg.inputs)
     return PlannedResource(
         type=reg.type,
