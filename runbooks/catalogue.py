@@ -28,6 +28,7 @@ ALERTS_FILE = RUNBOOK_DIR / "alerts.yaml"
 SLOS_FILE = RUNBOOK_DIR / "slos.yaml"
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 FENCE = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
+PROMQL_FENCE = re.compile(r"^([ \t]*)```promql\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
 METRIC_NAME = re.compile(r"\breelops_[a-z0-9_]+\b")
 COMPARISON = re.compile(r"(>|<|==|>=|<=|!=)\s*(-?[0-9][0-9.e+-]*)\s*$")
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
@@ -149,6 +150,21 @@ def list_ops_commands(book: Runbook) -> list[list[str]]:
             if text.startswith("ops "):
                 commands.append(shlex.split(text, comments=True)[1:])
     return commands
+
+
+def list_promql(book: Runbook) -> list[str]:
+    """The PromQL expressions in a runbook's ``promql`` blocks; more-indented lines continue one."""
+    expressions: list[str] = []
+    for indent, block in PROMQL_FENCE.findall(book.body):
+        for line in block.splitlines():
+            if not line.strip():
+                continue
+            continues = line.startswith((indent + " ", indent + "\t"))
+            if continues and expressions:
+                expressions[-1] += " " + line.strip()
+            else:
+                expressions.append(line.strip())
+    return expressions
 
 
 def load_alert_rules(path: Path = ALERTS_FILE) -> tuple[AlertRule, ...]:

@@ -13,12 +13,15 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
+from ports.metrics import METRICS_BY_NAME
 from runbooks.catalogue import (
     RUNBOOK_DIR,
     CatalogueError,
     Runbook,
     find_runbook,
+    list_metric_names,
     list_ops_commands,
+    list_promql,
     load_alert_rules,
     load_runbooks,
     read_runbook,
@@ -148,6 +151,21 @@ def test_parse_ops_rejects_what_the_cli_would() -> None:
 def test_runbook_links_resolve(book: Runbook) -> None:
     for target in LINK.findall(book.body):
         assert (RUNBOOK_DIR / target).exists(), f"{book.name} links to missing {target}"
+
+
+PROMQL = [(book.name, expr) for book in BOOKS.values() for expr in list_promql(book)]
+
+
+def test_runbooks_give_promql_to_diagnose_with() -> None:
+    assert len(PROMQL) >= 15
+    assert len({name for name, _ in PROMQL}) >= 6
+
+
+@pytest.mark.parametrize(("name", "expr"), PROMQL, ids=[f"{n}: {e[:60]}" for n, e in PROMQL])
+def test_runbook_promql_reads_only_contract_metrics(name: str, expr: str) -> None:
+    names = list_metric_names(expr)
+    assert names, f"{name}: {expr!r} reads no reelops metric"
+    assert names <= set(METRICS_BY_NAME), f"{name}: unknown metrics {sorted(names - set(METRICS_BY_NAME))}"
 
 
 def test_find_runbook_by_name_alert_or_wargame() -> None:

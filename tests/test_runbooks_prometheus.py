@@ -13,6 +13,8 @@ import json
 import shutil
 import subprocess
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +29,7 @@ from controllers.runtime.exporting import ControllerMetrics
 from finops.exporting import SpendCollector
 from finops.spending import SpendEstimate
 from ports.metrics import METRICS_BY_NAME
-from runbooks.catalogue import ALERTS_FILE
+from runbooks.catalogue import ALERTS_FILE, list_promql, load_runbooks
 from tests.conftest import free_port
 
 SPEND_TODAY = SpendEstimate(
@@ -166,3 +168,14 @@ def test_real_exposition_fires_the_alerts_it_should(prometheus: str, platform: t
     assert pending["EncodeQueueDepthHigh"]["labels"]["pool"] == "us-east-1-gpu"  # `for: 5m` not yet over
     assert "CacheHitRatioLow" not in firing and "CacheHitRatioLow" not in pending  # 95% is normal
     assert "ControllerObservationsStale" not in firing  # the router reconciled just now
+
+
+def test_every_runbook_promql_is_accepted_by_prometheus(prometheus: str) -> None:
+    expressions = [(b.name, e) for b in load_runbooks().values() for e in list_promql(b)]
+    assert expressions
+    for name, expr in expressions:
+        query = urllib.parse.urlencode({"query": expr})
+        try:
+            urllib.request.urlopen(f"{prometheus}/api/v1/query?{query}", timeout=5).close()
+        except urllib.error.HTTPError as exc:
+            pytest.fail(f"{name}: Prometheus rejects {expr!r}: {exc.read()[:300]!r}")
