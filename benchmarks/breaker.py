@@ -208,9 +208,8 @@ def main() -> None:
     onset = runaway.start_epoch + (runaway.surge.start_s if runaway.surge else 0.0)
     report_runaway(with_b, without, budgets.breaker_usd, runaway.control_interval_s, onset)
     report_normal(normal_runs)
-    month = sorted(
-        [*normal_runs, with_b.model_copy(update={"day": normal_runs[-1].day + timedelta(days=1)})], key=lambda d: d.day
-    )
+    # the simulated month: the runaway replaces the normal run of its own date
+    month = sorted([*(d for d in normal_runs if d.day != with_b.day), with_b], key=lambda d: d.day)
     report_reconciliation(month)
     if args.out:
         write_outputs(args.out, month)
