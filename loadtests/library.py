@@ -1,26 +1,25 @@
-"""Locust as a library, in its own process: what the war game starts.
+"""Locust as a library, in its own interpreter: what the war game starts (``python -m loadtests.library``).
 
-gevent's monkey-patching would turn the war game's threads (the sandbox server, the controllers,
-Chaos Toolkit) into greenlets, so Locust runs in a child process started with ``spawn`` and only
-this module's ``run_load`` imports it. The child reads its settings from the environment it is
-given (``REELOPS_*``), runs the shape until told to stop (``stop`` event) or until the shape ends,
-and leaves its evidence in ``REELOPS_LOAD_DIR``: samples.csv, writes.csv, cpu.json and Locust's own
-stats CSV files (``locust_stats.csv``, ``locust_stats_history.csv``, ``locust_failures.csv``).
+gevent must monkey-patch before ``ssl`` and threads are imported, and it would turn the war game's
+threads (the sandbox server, the controllers, Chaos Toolkit) into greenlets; so Locust runs in a
+fresh child interpreter whose first import is Locust. The child reads its settings from
+``REELOPS_*`` variables, runs the shape until the stop file appears (or the shape ends), and leaves
+its evidence in ``REELOPS_LOAD_DIR``: samples.csv, writes.csv, cpu.json and Locust's own stats CSV
+files (``locust_stats.csv``, ``locust_stats_history.csv``, ``locust_failures.csv``).
+
+    python -m loadtests.library HOST SHAPE USERS STOP_FILE
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from multiprocessing.synchronize import Event
+import sys
 from pathlib import Path
 
 SHAPES = {"viral-surge": "ViralSurgeShape", "commute-peak": "CommutePeakShape", "steady": None}
 
 
-def run_load(host: str, shape: str, users: int, env_vars: Mapping[str, str], stop: Event) -> None:
-    """Run Locust until ``stop`` is set or the shape ends; write the evidence files."""
-    os.environ.update(env_vars)
+def run_load(host: str, shape: str, users: int, stop_file: Path, out: Path) -> None:
+    """Run Locust until ``stop_file`` exists or the shape ends; write the evidence files."""
     import gevent
     from locust import events
     from locust.env import Environment
@@ -38,7 +37,6 @@ def run_load(host: str, shape: str, users: int, env_vars: Mapping[str, str], sto
         events=events,
     )
     runner = env.create_local_runner()
-    out = Path(env_vars["REELOPS_LOAD_DIR"])
     writer = StatsCSVFileWriter(env, [0.5, 0.95, 0.99], str(out / "locust"), full_history=False)
     writing = gevent.spawn(writer.stats_writer)
     events.init.fire(environment=env, runner=runner, web_ui=None)  # type: ignore[no-untyped-call]
@@ -46,10 +44,31 @@ def run_load(host: str, shape: str, users: int, env_vars: Mapping[str, str], sto
         runner.start_shape()
     else:
         runner.start(users, spawn_rate=max(1, users))
-    while not stop.is_set() and runner.state not in ("stopped", "quitting"):
+    while not stop_file.exists() and runner.state not in ("stopped", "quitting"):
         gevent.sleep(0.1)
     runner.quit()
     recording.flush()
     gevent.sleep(1.1)  # one more pass of the CSV writer over the final stats
     writing.kill()
     writer.close_files()
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 4 or argv[1] not in SHAPES:
+        print(f"usage: python -m loadtests.library HOST SHAPE({'|'.join(SHAPES)}) USERS STOP_FILE", file=sys.stderr)
+        return 2
+    from loadtests.settings import read_settings
+
+    out = read_settings().out_dir
+    if out is None:
+        print("REELOPS_LOAD_DIR must name the folder for the evidence files", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    run_load(argv[0], argv[1], int(argv[2]), Path(argv[3]), out)
+    return 0
+
+
+if __name__ == "__main__":
+    import locust  # noqa: F401  (first: gevent patches before anything imports ssl or threading)
+
+    sys.exit(main(sys.argv[1:]))

@@ -1,18 +1,20 @@
 """Starting and reading back the Locust child process of a war game (see loadtests/library.py).
 
-The war game's own process never imports Locust (gevent would patch its threads); it starts a
-``spawn`` child with the load settings as ``REELOPS_*`` variables and, once the child is done, reads
-the evidence files: samples, write fates, CPU saturation and Locust's stats CSV.
+The war game's own process never imports Locust (gevent would patch its threads, and must patch
+before ``ssl`` is imported); it starts a fresh interpreter (``python -m loadtests.library``) with the
+load settings as ``REELOPS_*`` variables and, once the child is done, reads the evidence files:
+samples, write fates, CPU saturation and Locust's stats CSV.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import multiprocessing
+import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
-from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from wargames.models import LoadSpec
@@ -20,16 +22,27 @@ from wargames.models import LoadSpec
 
 @dataclass
 class LoadProcess:
-    process: BaseProcess
-    stop_event: Event
+    process: subprocess.Popen[bytes]
+    stop_file: Path
     out_dir: Path
 
+    def wait_started(self, timeout_s: float = 60.0) -> None:
+        """Block until the child's first request (its ``started`` file), or raise naming its log."""
+        deadline = time.monotonic() + timeout_s
+        while not (self.out_dir / "started").exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = (self.out_dir / "locust.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"Locust did not start sending load (see {self.out_dir}/locust.log):\n{log}")
+            time.sleep(0.05)
+
     def stop(self, timeout_s: float = 20.0) -> None:
-        self.stop_event.set()
-        self.process.join(timeout_s)
-        if self.process.is_alive():
+        """Ask the child to stop (stop file), wait for its evidence, terminate it if it hangs."""
+        self.stop_file.touch()
+        try:
+            self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
             self.process.terminate()
-            self.process.join(5)
+            self.process.wait(5)
 
 
 @dataclass(frozen=True)
@@ -51,21 +64,27 @@ def build_env(spec: LoadSpec, speed: float, out_dir: Path, surge_at_s: float, du
         "REELOPS_SURGE_AT_S": str(surge_at_s),
         "REELOPS_RAMP_S": str(max(surge_at_s, 1.0)),
         "REELOPS_DURATION_S": str(duration_s),
-        "LOCUST_SKIP_MONKEY_PATCH": "",
     }
 
 
 def start_load(host: str, spec: LoadSpec, env_vars: dict[str, str]) -> LoadProcess:
-    from loadtests.library import run_load
-
-    ctx = multiprocessing.get_context("spawn")
-    stop = ctx.Event()
+    """Start ``python -m loadtests.library`` with the war game's settings; its log goes to locust.log."""
+    out = Path(env_vars["REELOPS_LOAD_DIR"])
+    out.mkdir(parents=True, exist_ok=True)
+    stop_file = out / "stop"
+    stop_file.unlink(missing_ok=True)
+    (out / "started").unlink(missing_ok=True)
     users = spec.learners + spec.creators + spec.writers
-    process = ctx.Process(
-        target=run_load, args=(host, spec.shape, users, env_vars, stop), name="wargame-locust", daemon=True
-    )
-    process.start()
-    return LoadProcess(process=process, stop_event=stop, out_dir=Path(env_vars["REELOPS_LOAD_DIR"]))
+    env = {**os.environ, **env_vars}
+    env.pop("LOCUST_SKIP_MONKEY_PATCH", None)
+    with (out / "locust.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "loadtests.library", host, spec.shape, str(users), str(stop_file)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return LoadProcess(process=process, stop_file=stop_file, out_dir=out)
 
 
 def read_evidence(out_dir: Path) -> LoadEvidence:

@@ -51,15 +51,17 @@ def wait_first_poll(poller: Poller, timeout_s: float = 30.0) -> None:
 
 
 def run_phases(record: RunRecord, platform: RunningPlatform, progress: Progress) -> None:
-    spec, config = record.spec, {"sandbox_url": platform.url}
-    poller = Poller(config)
+    spec = record.spec
+    poller = Poller({"sandbox_url": platform.url})
     poller.start()
     wait_first_poll(poller)
-    record.started_model_s = poller.model_time()
     bound = 4 * (spec.baseline_s + spec.recovery_s) / spec.speed + 60
     env_vars = build_env(spec.load, spec.speed, record.out_dir / "locust", platform.surge_at_s, 10**6)
     load = start_load(platform.url, spec.load, env_vars)
     try:
+        progress("starting Locust", 0, 0)
+        load.wait_started()
+        record.started_model_s = poller.model_time()
         wait_model(poller, spec.baseline_s, "baseline", progress, bound)
         experiment = target_experiment(load_experiment(spec), platform.url)
         marks = Marks(now=poller.model_time)
