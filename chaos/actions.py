@@ -13,7 +13,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from pydantic import ValidationError
 
-from chaos.client import Configuration, call
+from chaos.client import Configuration, call, unwrap_list
 from ports.types import FaultSpec
 
 __all__ = ["clear_faults", "inject_fault", "set_mitigations", "wait_model_time"]
@@ -61,7 +61,7 @@ def clear_faults(configuration: Configuration = None, secrets: Configuration = N
         from chaos import aws_adapters
 
         return aws_adapters.clear_faults(configuration)
-    faults = call("GET", "/admin/faults", configuration) or []
+    faults = unwrap_list(call("GET", "/admin/faults", configuration), "faults")
     ours = [f for f in faults if f.get("source", "chaos") == "chaos" and f.get("id")]
     for fault in ours:
         call("DELETE", f"/admin/faults/{fault['id']}", configuration)

@@ -43,3 +43,10 @@ def call(method: str, path: str, configuration: Configuration, body: Any = None)
         return json.loads(raw) if raw else None
     except json.JSONDecodeError:
         raise ActivityFailed(f"{method} {url}: answer is not JSON: {raw[:200]!r}") from None
+
+
+def unwrap_list(answer: Any, key: str) -> list[dict[str, Any]]:
+    """A list answer, bare (``[...]``) or wrapped in an object (``{"samples": [...]}``)."""
+    if isinstance(answer, dict):
+        answer = answer.get(key, [])
+    return [item for item in (answer or []) if isinstance(item, dict)]

@@ -12,13 +12,14 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from chaos.client import Configuration, call
+from chaos.client import Configuration, call, unwrap_list
 from ports.metrics import SignalName
 
 __all__ = [
     "active_faults",
     "cache_hit_ratio_min",
     "lost_writes",
+    "lost_writes_per_min",
     "outcome_counter",
     "read_signal",
     "video_start_failure_ratio",
@@ -36,7 +37,7 @@ def read_signal(
     except ValueError:
         raise ActivityFailed(f"unknown signal {signal!r}; expected one of {[s.value for s in SignalName]}") from None
     query = f"?{urllib.parse.urlencode({'region': region})}" if region else ""
-    samples: list[dict[str, Any]] = call("GET", f"/admin/signals/{name.value}{query}", configuration) or []
+    samples = unwrap_list(call("GET", f"/admin/signals/{name.value}{query}", configuration), "samples")
     values = [float(s["value"]) for s in samples if s.get("value") is not None]
     if not values:
         return 0.0
@@ -68,8 +69,18 @@ def outcome_counter(name: str, configuration: Configuration = None) -> float:
 
 
 def lost_writes(configuration: Configuration = None) -> float:
+    """Writes lost since the sandbox started (cumulative, full model scale)."""
     return outcome_counter("lost_writes", configuration)
 
 
+def lost_writes_per_min(window_s: float = 10.0, configuration: Configuration = None) -> float:
+    """Writes being lost now: the lost-writes counter's growth over ``window_s`` model seconds, per minute."""
+    from chaos.actions import read_model_time, wait_model_time
+
+    before, start = lost_writes(configuration), read_model_time(configuration)
+    end = wait_model_time(window_s, configuration=configuration)
+    return (lost_writes(configuration) - before) * 60.0 / max(end - start, 1e-9)
+
+
 def active_faults(configuration: Configuration = None) -> int:
-    return len(call("GET", "/admin/faults", configuration) or [])
+    return len(unwrap_list(call("GET", "/admin/faults", configuration), "faults"))

@@ -17,6 +17,9 @@ VIDEO_START_ERROR_RATIO_SLO = 0.01  # availability budget for a plain load test 
 VIDEOS_PER_SESSION = 20  # SPEC section 1: ~20 thirty-second videos per session
 BACK_SWIPE_PROBABILITY = 0.15
 WRITE_RETRY_BACKOFF_S = (0.1, 0.5, 2.0)  # SPEC section 8: client retry 100 ms, 500 ms, 2 s
+# P2 interaction writes are "delayed, never lost" (SPEC 5): the app keeps them in its outbox and keeps
+# retrying every 2 s (after the backoff above) for up to 5 model minutes before giving up.
+WRITE_OUTBOX_MODEL_S = 300.0
 
 
 class SettingsError(ValueError):

@@ -4,13 +4,16 @@
   view writes a "view" interaction with a client-generated id.
 - A creator uploads a 60-second video in their jurisdiction (SPEC section 3).
 - A writer likes, comments and emits ML events: writes with client-generated ids, retried on 429/503
-  with the spec's backoff (100 ms, 500 ms, 2 s). Every write's final fate is recorded so that the war
-  game can reconcile lost writes against what the platform stored and buffered.
+  with the spec's backoff (100 ms, 500 ms, 2 s) and then from the app's outbox every 2 s for up to 5
+  model minutes. Every write's final fate is recorded so that the war game can reconcile lost writes
+  against what the platform stored and buffered.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +24,7 @@ from loadtests.recording import record_write
 from loadtests.settings import (
     BACK_SWIPE_PROBABILITY,
     VIDEOS_PER_SESSION,
+    WRITE_OUTBOX_MODEL_S,
     WRITE_RETRY_BACKOFF_S,
     LoadSettings,
     read_settings,
@@ -47,15 +51,17 @@ class PlatformUser(FastHttpUser):
     wait_time = between(THINK * 0.5, THINK * 1.5)
 
     def write(self, kind: str, region: str, user_id: str) -> None:
-        """One write with a client-generated id, retried with backoff; its final fate is recorded."""
+        """One write with a client-generated id, retried (backoff, then the outbox); its fate is recorded."""
         write_id = str(uuid.uuid4())
         body = {"id": write_id, "user_id": user_id, "kind": kind, "region": region}
-        for attempt, backoff in enumerate((*WRITE_RETRY_BACKOFF_S, None)):
+        give_up_at = time.monotonic() + WRITE_OUTBOX_MODEL_S / SETTINGS.speed
+        for attempt in itertools.count():
             status = self.post_write(body, attempt)
             if status in (200, 202):
                 record_write(write_id, "acknowledged", status)
                 return
-            if backoff is None or status not in (429, 503):
+            backoff = WRITE_RETRY_BACKOFF_S[min(attempt, len(WRITE_RETRY_BACKOFF_S) - 1)]
+            if status not in (429, 503) or time.monotonic() + backoff > give_up_at:
                 record_write(write_id, "rejected", status)
                 return
             gevent.sleep(backoff)

@@ -68,7 +68,7 @@ def shade_phases(ax: Axes, record: RunRecord, origin: float, label: bool = False
                     fontsize=9,
                     color=MUTED,
                 )
-    for key, colour in (("method_started", ALERT), ("rollbacks_completed", GOOD)):
+    for key, colour in (("fault_injected", ALERT), ("fault_cleared", GOOD)):
         if key in record.marks:
             ax.axvline(minutes(record.marks[key], origin), color=colour, lw=1.2, ls="--")
 

@@ -52,7 +52,6 @@ class ControllersStrategy:
 
     def __init__(self, sandbox: Sandbox, platforms: list[PlatformModel]) -> None:
         self.audit = AuditLog()
-        self.epoch = sandbox.start_epoch  # audit times are epoch; the war game's timeline is Sandbox.now
         clock = SandboxClockView(sandbox.clock)
         ports = sandbox.ports
         az_regions = {az: name for p in platforms for name, r in p.regions.items() for az in r.azs}
@@ -76,13 +75,13 @@ class ControllersStrategy:
             runner.reconcile_once()
 
     def decisions(self) -> list[dict[str, Any]]:
-        """Applied, non-no-op decisions as rows: at (model seconds, Sandbox.now), controller, action, reason."""
-        return [row for r in self.audit.records if (row := as_row(r, self.epoch)) is not None]
+        """Applied, non-no-op decisions as rows: at (model clock, epoch s like /healthz), controller, action, reason."""
+        return [row for r in self.audit.records if (row := as_row(r)) is not None]
 
 
-def as_row(record: AuditRecord, epoch: float) -> dict[str, Any] | None:
+def as_row(record: AuditRecord) -> dict[str, Any] | None:
     decision = record.decision or {}
     if record.outcome.value != "applied" or decision.get("action") in (None, "noop"):
         return None
-    return {"at": record.at - epoch, "controller": record.controller, "action": decision["action"],
+    return {"at": record.at, "controller": record.controller, "action": decision["action"],
             "reason": decision.get("reason", "")}  # fmt: skip

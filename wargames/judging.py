@@ -44,8 +44,8 @@ def place_on_model_time(record: RunRecord) -> Placed:
 
 
 def phase_windows(record: RunRecord) -> dict[Phase, tuple[float, float]]:
-    injected = record.marks.get("method_started", record.ended_model_s)
-    restored = record.marks.get("rollbacks_completed", record.ended_model_s)
+    injected = record.marks.get("fault_injected", record.marks.get("method_started", record.ended_model_s))
+    restored = record.marks.get("fault_cleared", record.marks.get("rollbacks_completed", record.ended_model_s))
     return {
         Phase.BASELINE: (record.started_model_s, injected),
         Phase.INJECTION: (injected, restored),

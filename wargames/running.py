@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from chaos.client import call
 from stacks.loading import load_platform
@@ -23,6 +25,7 @@ from wargames.catalogue import load_experiment
 from wargames.experimenting import Marks, recheck_steady_state, run_with_rollbacks, target_experiment
 from wargames.judging import judge_run
 from wargames.loading import build_env, read_evidence, start_load
+from wargames.measuring import to_model_time
 from wargames.models import WarGameResult, WarGameSpec
 from wargames.platform import RunningPlatform, estimate_counterfactual, start_platform
 from wargames.polling import Poller
@@ -50,6 +53,18 @@ def wait_first_poll(poller: Poller, timeout_s: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def mark_fault_times(journal: dict[str, Any], pairs: list[tuple[float, float]]) -> dict[str, float]:
+    """Model time of the fault's injection and clearing: the end of those activities in the journal."""
+    ends = {"inject_fault": "fault_injected", "clear_faults": "fault_cleared"}
+    marks: dict[str, float] = {}
+    for run in [*journal.get("run", []), *journal.get("rollbacks", [])]:
+        func = run.get("activity", {}).get("provider", {}).get("func")
+        if func in ends and run.get("status") == "succeeded" and ends[func] not in marks and pairs:
+            wall = datetime.fromisoformat(run["end"]).replace(tzinfo=UTC).timestamp()
+            marks[ends[func]] = to_model_time([wall], pairs)[0]
+    return marks
+
+
 def run_phases(record: RunRecord, platform: RunningPlatform, progress: Progress) -> None:
     spec = record.spec
     poller = Poller({"sandbox_url": platform.url})
@@ -67,7 +82,7 @@ def run_phases(record: RunRecord, platform: RunningPlatform, progress: Progress)
         marks = Marks(now=poller.model_time)
         progress("injection", 0, 0)
         record.journal = run_with_rollbacks(experiment, marks)
-        record.marks = dict(marks.times)
+        record.marks = {**marks.times, **mark_fault_times(record.journal, poller.pairs)}
         wait_model(poller, spec.recovery_s, "recovery", progress, bound)
         record.recheck = recheck_steady_state(experiment)
     finally:
