@@ -39,6 +39,7 @@ class LoadSettings:
     duration_s: float = 900.0
     surge_at_s: float = 120.0
     ramp_s: float = 600.0
+    start_wall: float | None = None
     weights: dict[str, int] = field(default_factory=lambda: {"learner": 6, "creator": 1, "writer": 3})
 
 
@@ -107,5 +108,6 @@ def read_settings(env: Mapping[str, str] | None = None) -> LoadSettings:
         duration_s=read_number(env, "REELOPS_DURATION_S", 900.0),
         surge_at_s=read_number(env, "REELOPS_SURGE_AT_S", 120.0),
         ramp_s=read_number(env, "REELOPS_RAMP_S", 600.0) or 600.0,
+        start_wall=read_number(env, "REELOPS_START_WALL", 0.0) or None,
         weights=weights,
     )

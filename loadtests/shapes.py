@@ -6,6 +6,8 @@ or compressed inside a war game. The stage functions live in loadtests/stages.py
 
 from __future__ import annotations
 
+import time
+
 from locust import LoadTestShape
 
 from loadtests.settings import read_settings
@@ -20,6 +22,9 @@ class ScaledShape(LoadTestShape):
     abstract = True
 
     def model_time(self) -> float:
+        """Elapsed model time since the run started (or since REELOPS_START_WALL, when a war game set it)."""
+        if SETTINGS.start_wall is not None:
+            return (time.time() - SETTINGS.start_wall) * SETTINGS.speed
         return float(self.get_run_time()) * SETTINGS.speed  # type: ignore[no-untyped-call]
 
 

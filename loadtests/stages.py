@@ -68,10 +68,13 @@ def commute_multiplier(t_s: float, profile: CommuteProfile) -> float:
     return profile.peak_factor - rise * (t_s - down_start) / profile.ramp_s
 
 
+MAX_SPAWN_RATE = 50.0  # users per second; faster spawning costs Locust's own CPU
+
+
 def to_stage(base_users: int, multiplier: float, tick_s: float = 1.0) -> Stage:
-    """Users for a multiplier, spawned fast enough to reach the level within one tick."""
+    """Users for a multiplier, spawned fast enough to reach the level within one tick (capped)."""
     users = max(1, math.ceil(base_users * multiplier - 1e-9))
-    return Stage(users=users, spawn_rate=float(max(1, users) / tick_s))
+    return Stage(users=users, spawn_rate=min(float(users) / tick_s, MAX_SPAWN_RATE))
 
 
 def viral_surge_stage(t_s: float, profile: SurgeProfile) -> Stage | None:

@@ -74,7 +74,11 @@ def shade_phases(ax: Axes, record: RunRecord, origin: float, label: bool = False
 
 
 def poll_series(record: RunRecord, name: str, origin: float) -> tuple[list[float], list[float]]:
-    points = [(minutes(p.t, origin), p.values[name]) for p in record.polls if name in p.values]
+    points = [
+        (minutes(p.t, origin), p.values[name])
+        for p in record.polls
+        if name in p.values and record.started_model_s <= p.t <= record.ended_model_s
+    ]
     return [x for x, _ in points], [y for _, y in points]
 
 
@@ -134,6 +138,8 @@ def draw_capacity(ax: Axes, record: RunRecord, decisions: Sequence[dict[str, Any
         twin.tick_params(colors=MUTED, labelsize=8)
     top = ax.get_ylim()[1]
     for d in decisions:
+        if not record.started_model_s <= float(d.get("at", origin)) <= record.ended_model_s:
+            continue
         at = minutes(float(d.get("at", origin)), origin)
         ax.plot([at], [top * 0.97], marker="v", color="#6c3483", ms=6)
     if decisions:
@@ -156,6 +162,7 @@ def render_timeline_svg(record: RunRecord, placed: Placed, slo_ms: float | None)
     draw_capacity(axes[3], record, record.decisions)
     for i, ax in enumerate(axes):
         shade_phases(ax, record, origin, label=i == 0)
+        ax.set_xlim(0, minutes(record.ended_model_s, origin))
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)

@@ -50,10 +50,15 @@ def target_experiment(experiment: dict[str, Any], sandbox_url: str) -> dict[str,
     return aimed
 
 
-def run_with_rollbacks(experiment: dict[str, Any], marks: Marks) -> dict[str, Any]:
-    """The journal of one run; rollbacks run whatever happened (strategy ``always``)."""
+def run_with_rollbacks(experiment: dict[str, Any], marks: Marks, *, always_inject: bool = False) -> dict[str, Any]:
+    """The journal of one run; rollbacks run whatever happened (strategy ``always``).
+
+    ``always_inject`` skips the hypothesis before the method (chaoslib's ``after-method-only``): the
+    unmitigated counterfactual must suffer the fault even when its baseline is already unsteady.
+    """
+    strategy = Strategy.AFTER_METHOD if always_inject else Strategy.DEFAULT
     journal: dict[str, Any] = run_experiment(
-        experiment, settings=copy.deepcopy(SETTINGS), strategy=Strategy.DEFAULT, event_handlers=[marks]
+        experiment, settings=copy.deepcopy(SETTINGS), strategy=strategy, event_handlers=[marks]
     )
     return journal
 

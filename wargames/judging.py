@@ -80,10 +80,23 @@ def find_invalid_reason(record: RunRecord, placed: Placed) -> str | None:
     polls = len(record.polls) + record.poll_errors
     if polls == 0 or record.poll_errors / polls > MAX_POLL_ERROR_RATIO:
         return f"{record.poll_errors} of {polls} polls of the sandbox failed"
-    if "method_started" not in record.marks:
-        status = record.journal.get("status", "not run")
-        return f"the experiment's method never ran (journal status {status!r}; see journal.json)"
+    errors = [p for p in before_probes(record) if p.get("status") == "failed"]
+    if errors:
+        return f"a steady-state probe raised before the method ({errors[0].get('exception')!r:.200})"
+    if "method_started" not in record.marks and before_met(record) is not False:
+        return f"the experiment's method never ran (journal status {record.journal.get('status')!r})"
     return None
+
+
+def before_probes(record: RunRecord) -> list[dict[str, Any]]:
+    before = (record.journal.get("steady_states") or {}).get("before") or {}
+    return list(before.get("probes") or [])
+
+
+def before_met(record: RunRecord) -> bool | None:
+    before = (record.journal.get("steady_states") or {}).get("before") or {}
+    met = before.get("steady_state_met")
+    return met if isinstance(met, bool) else None
 
 
 def count_lost_writes(record: RunRecord) -> tuple[int, int, int]:
@@ -116,6 +129,8 @@ def judge_run(record: RunRecord, traffic: TrafficSpec) -> WarGameResult:
     recovery = measure_recovery_time(health_bins(record, placed), injected, spec.bin_s, spec.sustain_s)
     lost, acknowledged, rejected = count_lost_writes(record)
     broken = list(list_broken_slos(phases, lost, recovery, spec.recovery_target_s))
+    if before_met(record) is False:
+        broken.append("steady_state_hypothesis (before the fault)")
     if record.journal.get("deviated"):
         broken.append("steady_state_hypothesis")
     if record.recheck.get("steady_state_met") is not True:

@@ -53,7 +53,7 @@ class LoadEvidence:
     max_cpu_percent: float
 
 
-def build_env(spec: LoadSpec, speed: float, out_dir: Path, surge_at_s: float, duration_s: float) -> dict[str, str]:
+def build_env(spec: LoadSpec, speed: float, out_dir: Path, surge_at_s: float) -> dict[str, str]:
     """The ``REELOPS_*`` settings of loadtests/settings.py for this war game's load."""
     return {
         "REELOPS_LOAD_DIR": str(out_dir),
@@ -63,7 +63,8 @@ def build_env(spec: LoadSpec, speed: float, out_dir: Path, surge_at_s: float, du
         "REELOPS_USER_WEIGHTS": f"learner={spec.learners},creator={spec.creators},writer={spec.writers}",
         "REELOPS_SURGE_AT_S": str(surge_at_s),
         "REELOPS_RAMP_S": str(max(surge_at_s, 1.0)),
-        "REELOPS_DURATION_S": str(duration_s),
+        "REELOPS_DURATION_S": str(10**7),  # the war game stops the load, not the shape
+        "REELOPS_START_WALL": str(time.time()),
     }
 
 

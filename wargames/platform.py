@@ -24,11 +24,14 @@ from wargames.controlling import ControllersStrategy
 from wargames.judging import failed_actions
 from wargames.models import WarGameSpec
 
+LEAD_WALL_S = 8.0  # wall seconds for Locust to start and settle before the baseline (x speed = model s)
+
 
 @dataclass
 class RunningPlatform:
     url: str
-    surge_at_s: float  # model seconds after the load starts at which the scenario's surge/peak begins
+    trouble_at: float  # model clock (epoch s, like /healthz) of the scenario's fault or surge
+    peak_at: float  # model clock at which the load shape's surge or peak should begin
     stop: Callable[[], None]
     decisions: Callable[[], list[dict[str, Any]]]
 
@@ -84,23 +87,28 @@ def estimate_counterfactual(spec: WarGameSpec, seed: int) -> int:
     return failed_actions(sandbox.outcome().as_dict(), spec.damage_counters)
 
 
-def prepare_sandbox(spec: WarGameSpec, mitigated: bool, seed: int) -> tuple[Sandbox, Strategy, float]:
-    """A sandbox fast-forwarded to the baseline's start, its strategy, and the surge time after it."""
+def prepare_sandbox(spec: WarGameSpec, mitigated: bool, seed: int) -> tuple[Sandbox, Strategy, float, float]:
+    """A sandbox fast-forwarded to just before the baseline, its strategy, and (model clock) when the
+    trouble starts and when the load's surge or peak should begin."""
     scenario = war_scenario(spec, mitigated)
     sandbox = build_sandbox(scenario, seed)
     platforms = [p for p in load_prod_platforms().values() if p.settings.kind == "jurisdiction"]
     strategy: Strategy = ControllersStrategy(sandbox, platforms) if mitigated else NoControl()
-    start = max(0.0, fault_time(load_scenario(spec.sandbox_scenario)) - spec.baseline_s)
+    trouble = fault_time(load_scenario(spec.sandbox_scenario))
+    start = max(0.0, trouble - spec.baseline_s - LEAD_WALL_S * spec.speed)
     drive(sandbox, strategy, until_tick=int(start / sandbox.dt))
-    surge_at = (scenario.surge.start_s if scenario.surge else start + spec.baseline_s) - sandbox.now
-    return sandbox, strategy, max(surge_at, 0.0)
+    to_clock = sandbox.clock.now() - sandbox.now
+    peak = scenario.surge.start_s if scenario.surge else trouble
+    return sandbox, strategy, trouble + to_clock, peak + to_clock
 
 
 def start_platform(spec: WarGameSpec, *, mitigated: bool, seed: int) -> RunningPlatform:
     """Serve the prepared sandbox in scaled real time on a free loopback port."""
     from sandbox.serving import serve_in_background  # the sandbox's own HTTP server (contracts section 4)
 
-    sandbox, strategy, surge_at = prepare_sandbox(spec, mitigated, seed)
+    sandbox, strategy, trouble_at, peak_at = prepare_sandbox(spec, mitigated, seed)
     server = serve_in_background(sandbox, host="127.0.0.1", port=free_port(), speed=spec.speed, strategy=strategy)
     decisions = strategy.decisions if isinstance(strategy, ControllersStrategy) else list
-    return RunningPlatform(url=server.url, surge_at_s=surge_at, stop=server.stop, decisions=decisions)
+    return RunningPlatform(
+        url=server.url, trouble_at=trouble_at, peak_at=peak_at, stop=server.stop, decisions=decisions
+    )

@@ -112,5 +112,6 @@ def write_reports(record: RunRecord, result: WarGameResult) -> Path:
     svg = render_timeline_svg(record, place_on_model_time(record), slo_ms_of(record))
     (record.out_dir / "summary.md").write_text(render_markdown(record, result))
     html = record.out_dir / "report.html"
-    html.write_text(render_html(record, result, svg, record.decisions))
+    during = [d for d in record.decisions if record.started_model_s <= float(d["at"]) <= record.ended_model_s]
+    html.write_text(render_html(record, result, svg, during))
     return html

@@ -32,6 +32,9 @@ from wargames.polling import Poller
 from wargames.records import RunRecord
 
 Progress = Callable[[str, float, float], None]  # (phase, model seconds done, model seconds planned)
+SETTLE_WALL_S = 3.0  # Locust's first seconds (spawning, connecting) are not measured
+HYPOTHESIS_MODEL_S = 20.0  # the steady-state check before the fault takes about this long
+MIN_BASELINE_S = 30.0
 
 
 def wait_model(poller: Poller, seconds: float, phase: str, progress: Progress, timeout_s: float) -> None:
@@ -71,24 +74,26 @@ def run_phases(record: RunRecord, platform: RunningPlatform, progress: Progress)
     poller.start()
     wait_first_poll(poller)
     bound = 4 * (spec.baseline_s + spec.recovery_s) / spec.speed + 60
-    env_vars = build_env(spec.load, spec.speed, record.out_dir / "locust", platform.surge_at_s, 10**6)
+    env_vars = build_env(spec.load, spec.speed, record.out_dir / "locust", platform.peak_at - poller.model_time())
     load = start_load(platform.url, spec.load, env_vars)
     try:
         progress("starting Locust", 0, 0)
         load.wait_started()
+        wait_model(poller, SETTLE_WALL_S * spec.speed, "Locust settling", progress, bound)
         record.started_model_s = poller.model_time()
-        wait_model(poller, spec.baseline_s, "baseline", progress, bound)
+        baseline = max(platform.trouble_at - HYPOTHESIS_MODEL_S - poller.model_time(), MIN_BASELINE_S)
+        wait_model(poller, baseline, "baseline", progress, bound)
         experiment = target_experiment(load_experiment(spec), platform.url)
         marks = Marks(now=poller.model_time)
         progress("injection", 0, 0)
-        record.journal = run_with_rollbacks(experiment, marks)
+        record.journal = run_with_rollbacks(experiment, marks, always_inject=not record.mitigated)
         record.marks = {**marks.times, **mark_fault_times(record.journal, poller.pairs)}
         wait_model(poller, spec.recovery_s, "recovery", progress, bound)
         record.recheck = recheck_steady_state(experiment)
+        record.ended_model_s = poller.model_time()
     finally:
         load.stop()
         poller.stop()
-    record.ended_model_s = poller.model_time()
     record.pairs, record.polls, record.poll_errors = poller.pairs, poller.polls, poller.errors
     record.load = read_evidence(load.out_dir)
 
