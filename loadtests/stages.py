@@ -68,7 +68,7 @@ def commute_multiplier(t_s: float, profile: CommuteProfile) -> float:
     return profile.peak_factor - rise * (t_s - down_start) / profile.ramp_s
 
 
-MAX_SPAWN_RATE = 50.0  # users per second; faster spawning costs Locust's own CPU
+MAX_SPAWN_RATE = 10.0  # users per second: a burst of new users stalls Locust and skews its latencies
 
 
 def to_stage(base_users: int, multiplier: float, tick_s: float = 1.0) -> Stage:

@@ -31,7 +31,7 @@ def test_surge_follows_the_spec_windows(t: float, multiplier: float) -> None:
 
 
 def test_surge_stage_users_and_end() -> None:
-    assert viral_surge_stage(130, SURGE) == Stage(users=120, spawn_rate=50.0)  # spawning capped
+    assert viral_surge_stage(130, SURGE) == Stage(users=120, spawn_rate=10.0)  # spawning capped
     assert viral_surge_stage(0, SURGE) == Stage(users=10, spawn_rate=10.0)
     assert viral_surge_stage(900, SURGE) is None
 
@@ -84,4 +84,4 @@ def test_shapes_delegate_to_stages_with_scaled_time() -> None:
     }
     out = subprocess.run([sys.executable, "-c", SHAPE_CHECK], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split("\n")[:4] == ["0 (5, 5.0)", "13 (60, 50.0)", "25 (40, 40.0)", "90 None"]
+    assert out.stdout.split("\n")[:4] == ["0 (5, 5.0)", "13 (60, 10.0)", "25 (40, 10.0)", "90 None"]

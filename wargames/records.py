@@ -36,3 +36,4 @@ class RunRecord:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     counterfactual_failures: int | None = None
     wall_time_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds spent per step

@@ -88,6 +88,7 @@ def render_markdown(record: RunRecord, result: WarGameResult) -> str:
                 f"| {p.name.value} | {p.start_s - origin:.0f}-{p.end_s - origin:.0f} | {s.name} | "
                 f"{format_value(s.value)} | {sign} {format_value(s.limit)} | {'pass' if s.ok else 'FAIL'} |"
             )
+    lines += ["", "Wall time by step: " + "; ".join(f"{k} {v:.1f} s" for k, v in record.timings.items())]
     lines += ["", f"Runbook: `{record.spec.runbook}`. Report: `report.html`. Journal: `journal.json`.", ""]
     return "\n".join(lines)
 

@@ -115,16 +115,33 @@ def run_wargame(
     wall_start = time.monotonic()
     out_dir.mkdir(parents=True, exist_ok=True)
     record = RunRecord(spec=spec, mitigated=mitigated, out_dir=out_dir)
+    lap = Lap(record.timings)
     platform = start_platform(spec, mitigated=mitigated, seed=seed)
+    lap("prepare and serve the sandbox")
     try:
         run_phases(record, platform, progress or (lambda *_: None))
+        lap("live war game (load, experiment, recovery)")
         collect_platform_facts(record, platform)
     finally:
         platform.stop()
     record.counterfactual_failures = estimate_counterfactual(spec, seed) if mitigated else None
-    record.wall_time_s = time.monotonic() - wall_start
+    lap("unmitigated counterfactual (fast time)")
     (out_dir / "journal.json").write_text(json.dumps(record.journal, indent=2, default=str))
     traffic = load_platform("prod-global").traffic
+    record.wall_time_s = time.monotonic() - wall_start
     result = judge_run(record, traffic)
     write_reports(record, result)
+    lap("judgement and report")
     return result
+
+
+class Lap:
+    """Records the wall seconds of each step of a run into ``timings``."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings, self.last = timings, time.monotonic()
+
+    def __call__(self, step: str) -> None:
+        now = time.monotonic()
+        self.timings[step] = round(now - self.last, 1)
+        self.last = now
