@@ -44,7 +44,7 @@ def test_commute_peak_ramps_to_1_8x_and_back() -> None:
     assert commute_multiplier(2400, p) == pytest.approx(1.8)
     assert commute_multiplier(2700, p) == pytest.approx(1.4)
     assert commute_multiplier(3100, p) == 1.0
-    assert commute_peak_stage(600, p) == Stage(users=18, spawn_rate=18.0)
+    assert commute_peak_stage(600, p) == Stage(users=18, spawn_rate=10.0)
     assert commute_peak_stage(4000, p) is None
 
 
