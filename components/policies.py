@@ -16,28 +16,29 @@ What is enforced (all mandatory):
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
-    StackValidationArgs,
     StackValidationPolicy,
 )
 
-from components.tagging import DATA_PLANE_TAG, REQUIRED_TAGS
-from stacks.model import COST_CENTERS
+from components.policy_reading import (
+    PolicyRules,
+    arn_regions,
+    decoded,
+    effective_tags,
+    is_aws,
+    provider_jurisdiction,
+    provider_region,
+)
+from components.stack_policies import check_bucket_settings, check_data_plane_iam, replication_check
 
-GLOBAL = "global"
-ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}-[a-z]+-\d):")
-BUCKET = "aws:s3/bucket:Bucket"
+__all__ = ["TAGGABLE_TYPES", "PolicyRules", "build_policies", "rules_from_regions"]
 
 # Resource types the program creates that accept tags (a meta-test checks this list against pulumi_aws).
 TAGGABLE_TYPES = frozenset(
@@ -70,84 +71,6 @@ TAGGABLE_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class PolicyRules:
-    """What the policies need from the platform model: which regions each jurisdiction owns."""
-
-    regions_by_jurisdiction: Mapping[str, tuple[str, ...]]
-    required_tags: tuple[str, ...] = REQUIRED_TAGS
-    cost_centers: tuple[str, ...] = COST_CENTERS
-
-    def allowed_regions(self, jurisdiction: str | None) -> tuple[str, ...]:
-        if jurisdiction == GLOBAL:
-            return tuple(r for regions in self.regions_by_jurisdiction.values() for r in regions)
-        return tuple(self.regions_by_jurisdiction.get(jurisdiction or "", ()))
-
-
-# --- reading the engine's view of a resource --------------------------------------------------------
-def decoded(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def provider_props(provider: Any) -> Mapping[str, Any]:
-    return {k: decoded(v) for k, v in (getattr(provider, "props", None) or {}).items()}
-
-
-def provider_default_tags(provider: Any) -> dict[str, str]:
-    tags = provider_props(provider).get("defaultTags") or {}
-    return dict(tags.get("tags") or {}) if isinstance(tags, Mapping) else {}
-
-
-def provider_region(provider: Any) -> str | None:
-    region = provider_props(provider).get("region")
-    return str(region) if region else None
-
-
-def provider_jurisdiction(provider: Any) -> str | None:
-    return provider_default_tags(provider).get("jurisdiction")
-
-
-def resource_tags(resource_type: str, props: Mapping[str, Any]) -> dict[str, str]:
-    """The resource's own tags; Auto Scaling groups carry a list of {key, value}."""
-    tags = decoded(props.get("tags"))
-    if isinstance(tags, list):
-        return {str(t.get("key")): str(t.get("value")) for t in tags if isinstance(t, Mapping)}
-    return dict(tags or {})
-
-
-def effective_tags(resource_type: str, props: Mapping[str, Any], provider: Any) -> dict[str, str]:
-    """Tags AWS would apply: provider defaults (not for ASGs, which AWS excludes) plus the resource's."""
-    defaults = {} if resource_type == "aws:autoscaling/group:Group" else provider_default_tags(provider)
-    return {**defaults, **resource_tags(resource_type, props)}
-
-
-def arn_regions(value: Any) -> Iterable[str]:
-    """Every region named by an ARN anywhere inside a property value."""
-    if isinstance(value, str):
-        match = ARN_REGION.match(value)
-        if match:
-            yield match.group(1)
-        elif value[:1] in "{[":
-            parsed = decoded(value)
-            if not isinstance(parsed, str):
-                yield from arn_regions(parsed)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from arn_regions(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from arn_regions(item)
-
-
-def is_aws(resource_type: str) -> bool:
-    return resource_type.startswith("aws:")
-
-
 def mandatory(
     name: str, description: str, validate: Callable[[Any, ReportViolation], None], stack: bool = False
 ) -> ResourceValidationPolicy | StackValidationPolicy:
@@ -160,7 +83,6 @@ def mandatory(
     )
 
 
-# --- resource policies ----------------------------------------------------------------------------
 def check_explicit_provider(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_aws(args.resource_type):
         return
@@ -241,99 +163,6 @@ def check_public_access(args: ResourceValidationArgs, report: ReportViolation) -
                 and not statement.get("Condition")
             ):
                 report(f"{args.urn}: bucket policy allows anyone (Principal '*')", None)
-
-
-# --- stack policies (they join resources, as the engine hands over the whole stack) ----------------
-def buckets_by_name(resources: Iterable[PolicyResource]) -> dict[str, PolicyResource]:
-    return {str(r.props.get("bucket")): r for r in resources if r.resource_type == BUCKET and r.props.get("bucket")}
-
-
-def bucket_refs(resources: Iterable[PolicyResource], resource_type: str) -> dict[str, PolicyResource]:
-    """Bucket-scoped settings resources keyed by the bucket name they apply to."""
-    return {str(r.props.get("bucket")): r for r in resources if r.resource_type == resource_type}
-
-
-def check_bucket_settings(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Every bucket has KMS default encryption and a public access block."""
-    sse = bucket_refs(
-        args.resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-    )
-    blocks = bucket_refs(args.resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    for name, bucket in buckets_by_name(args.resources).items():
-        rules = (decoded(sse[name].props.get("rules")) or []) if name in sse else []
-        algorithms = [(r.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") for r in rules]
-        if not any(a in ("aws:kms", "aws:kms:dsse") for a in algorithms):
-            report(f"{bucket.urn}: bucket {name} has no KMS default encryption", bucket.urn)
-        if name not in blocks:
-            report(f"{bucket.urn}: bucket {name} has no public access block", bucket.urn)
-
-
-def replication_check(rules: PolicyRules) -> Callable[[StackValidationArgs, ReportViolation], None]:
-    def check(args: StackValidationArgs, report: ReportViolation) -> None:
-        buckets = buckets_by_name(args.resources)
-        by_arn = {f"arn:aws:s3:::{name}": b for name, b in buckets.items()}
-        for config in args.resources:
-            if config.resource_type != "aws:s3/bucketReplicationConfig:BucketReplicationConfig":
-                continue
-            jurisdiction = provider_jurisdiction(config.provider)
-            allowed = rules.allowed_regions(jurisdiction)
-            for rule in decoded(config.props.get("rules")) or []:
-                target = (rule.get("destination") or {}).get("bucket")
-                dest = by_arn.get(str(target))
-                region = provider_region(dest.provider) if dest else None
-                if region not in allowed:
-                    where = f"region {region}" if dest else "a bucket outside this stack"
-                    report(f"{config.urn}: replicates to {target} in {where}, outside {jurisdiction}", config.urn)
-
-    return check
-
-
-def statement_wildcards(document: Any) -> list[str]:
-    """Wildcard actions (``*``, ``svc:*``) and resources (``*``) in an IAM policy document."""
-    found: list[str] = []
-    statements = (decoded(document) or {}).get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if statement.get("Effect", "Allow") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        resources = statement.get("Resource", [])
-        for action in [actions] if isinstance(actions, str) else actions:
-            if action == "*" or action.endswith(":*"):
-                found.append(f"action {action!r}")
-        for resource in [resources] if isinstance(resources, str) else resources:
-            if resource == "*":
-                found.append("resource '*'")
-    return found
-
-
-def data_plane_roles(resources: Iterable[PolicyResource]) -> dict[str, PolicyResource]:
-    """Roles tagged plane=data, keyed by name (an IAM role's id is its name)."""
-    key, value = DATA_PLANE_TAG
-    return {
-        str(r.props.get("name")): r
-        for r in resources
-        if r.resource_type == "aws:iam/role:Role"
-        and effective_tags(r.resource_type, r.props, r.provider).get(key) == value
-    }
-
-
-def check_data_plane_iam(args: StackValidationArgs, report: ReportViolation) -> None:
-    roles = data_plane_roles(args.resources)
-    for r in args.resources:
-        role = roles.get(str(r.props.get("role")))
-        if role is None:
-            continue
-        if r.resource_type == "aws:iam/rolePolicy:RolePolicy":
-            for wildcard in statement_wildcards(r.props.get("policy")):
-                report(f"{r.urn}: data-plane role {role.props.get('name')} is granted {wildcard}", r.urn)
-        elif r.resource_type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment" and str(
-            r.props.get("policyArn", "")
-        ).startswith("arn:aws:iam::aws:policy/"):
-            report(
-                f"{r.urn}: AWS-managed policy {r.props.get('policyArn')} on data-plane role "
-                f"{role.props.get('name')} grants wildcards; use a scoped inline policy",
-                r.urn,
-            )
 
 
 def build_policies(rules: PolicyRules) -> list[ResourceValidationPolicy | StackValidationPolicy]:
