@@ -203,6 +203,7 @@ class Sandbox:
         self.shield_requests = 0.0
         self.buffered_writes = 0.0
         self.max_buffer_depth = 0.0
+        self.client_backlog: dict[tuple[int, int], list[list[float]]] = {}
         self.strategy_name = "none"
         self.last_fail_ratio = np.zeros(n)
         self.latency_rows = np.tile(np.arange(n), 3)
@@ -295,16 +296,30 @@ class Sandbox:
     def step_writes(self, t: float, serving: NDArray[np.intp]) -> None:
         demand = self.traffic.writes(t)
         routed = demand
-        if self.fleet.any_down:  # writes follow their users' serving region; unrouted ones are lost
+        buffered = self.mitigations.write_buffer
+        if self.fleet.any_down or self.client_backlog:  # writes follow their users' serving region
             routed = np.zeros_like(demand)
             ok = serving >= 0
             np.add.at(routed, serving[ok], demand[ok])
-            self.tables.lost += np.where(ok, 0.0, demand.sum(axis=1)) * self.dt
-        buffered = self.mitigations.write_buffer
+            if buffered:  # the client keeps what it cannot send and sends it after failover: delayed
+                self.hold_client_writes(t, serving, demand)
+            else:  # no buffer: writes to an unreachable region are lost
+                self.tables.lost += np.where(ok, 0.0, demand.sum(axis=1)) * self.dt
         self.tables.step(t, self.dt, routed, buffered)
         self.buffered_writes = float(routed.sum()) * self.dt if buffered else 0.0
         if buffered or self.tables.queue.any():
             self.max_buffer_depth = max(self.max_buffer_depth, float(self.tables.queue.sum(axis=1).max()))
+
+    def hold_client_writes(self, t: float, serving: NDArray[np.intp], demand: FloatArray) -> None:
+        """Queue unroutable writes at the client; release them, oldest first, once routable again."""
+        for i in range(len(self.region_names)):
+            for k in range(len(self.kinds)):
+                key = (i, k)
+                if serving[i] < 0:
+                    self.client_backlog.setdefault(key, []).append([t + self.dt / 2, float(demand[i, k]) * self.dt])
+                elif key in self.client_backlog:
+                    items = self.client_backlog.pop(key)
+                    self.tables.enqueue_delayed(int(serving[i]), k, items)
 
     def step_encoding(self, t: float) -> None:
         dt = self.dt

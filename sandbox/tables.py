@@ -111,6 +111,14 @@ class TableGrid:
         self.warm_read[i, k] = max(self.warm_read[i, k], read_units)
         self.warm_ready[i, k] = t + self.phys.warm_apply_s
 
+    def enqueue_delayed(self, i: int, k: int, items: list[list[float]]) -> None:
+        """Writes that waited elsewhere (at the client) join the buffer with their original times."""
+        total = sum(n for _, n in items)
+        fifo = self.fifo.setdefault((i, k), deque())
+        fifo.extend(items)
+        self.queue[i, k] += total
+        self.arrived_cum[i, k] += total
+
     # --- one tick ----------------------------------------------------------------------------------
     def step(self, t: float, dt: float, demand: FloatArray, buffered: bool) -> None:
         """Serve ``demand`` (writes/s) for one tick; ``buffered`` routes new writes via SQS."""

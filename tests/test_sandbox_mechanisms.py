@@ -117,3 +117,13 @@ def test_uploads_follow_the_weekly_pattern(day: str, start_h: int, end_h: int, s
     minute = np.asarray([sb.traffic.uploads(m * 60.0).sum() * 60 for m in range(24 * 60)])
     assert minute.sum() == pytest.approx(90_000, rel=1e-6)
     assert minute[start_h * 60 : end_h * 60].sum() / minute.sum() == pytest.approx(share, rel=1e-6)
+
+
+def test_with_the_write_buffer_a_region_failure_delays_writes_instead_of_losing_them() -> None:
+    sc = load_scenario("regional-failure")
+    bare = run_scenario(sc, "none", seed=2)
+    buffered = run_scenario(sc.with_mitigations(write_buffer=True, standby=True), "none", seed=2)
+    assert bare.lost_writes > 0
+    assert buffered.lost_writes == 0 and buffered.extras["buffered_writes_pending"] == 0
+    assert buffered.delayed_writes > 0
+    assert buffered.extras["stored_writes"] == bare.extras["stored_writes"] + bare.lost_writes
