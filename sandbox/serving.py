@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,17 @@ from sandbox.running import Strategy
 HOST = "127.0.0.1"
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (a load generator stopping) is not an error worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class SandboxServer:
     """The HTTP server and the stepping thread around one LiveSandbox."""
 
@@ -36,8 +48,7 @@ class SandboxServer:
         self.live = live
         self.registry = build_registry(live.sb)
         handler = type("Handler", (SandboxHandler,), {"server_ref": self})
-        self.httpd = ThreadingHTTPServer((HOST, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = QuietServer((HOST, port), handler)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 

@@ -168,3 +168,16 @@ def test_served_model_time_goes_on_past_the_scenario_end() -> None:
         assert call(srv, "GET", "/admin/state")[1]["done"] is True
     finally:
         srv.stop()
+
+
+def test_a_client_hanging_up_is_not_an_error(server: SandboxServer, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        body = b'{"region": "eu-west-1", "user_id": "u", "video_id": "v"}'
+        head = f"POST /edge/video-start HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        sock.sendall(head + body)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST on close
+    time.sleep(0.5)  # the answer (delayed by the modelled latency) now meets a closed socket
+    assert "Traceback" not in capsys.readouterr().err
+    assert call(server, "GET", "/healthz")[0] == 200
