@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from stacks.loading import load_platform
-from stacks.planning import plan_stack
+from stacks.planning import PlanResult, plan_stack
+from tests.planned_stacks import planned
 
 runner = CliRunner()
 
@@ -71,17 +72,18 @@ def test_unknown_stack_is_invalid_input() -> None:
     assert "Pulumi.prod-mars.yaml" in result.stderr
 
 
-def fingerprint(stack: str) -> set[tuple[str, str, str | None]]:
-    return {(r.type, r.name, r.region) for r in plan_stack(load_platform(stack)).resources}
+def fingerprint(plan: PlanResult) -> set[tuple[str, str, str | None, str]]:
+    return {(r.type, r.name, r.region, json.dumps(r.inputs, sort_keys=True)) for r in plan.resources}
 
 
 @pytest.mark.parametrize("first", ["prod-us", "prod-global"])
 def test_runtime_state_is_reset_between_plans_in_one_process(first: str) -> None:
-    eu_alone = fingerprint("prod-eu")
-    plan_stack(load_platform(first))
-    eu_after = fingerprint("prod-eu")
-    assert eu_alone and eu_after == eu_alone
-    assert all(r.urn.startswith("urn:pulumi:prod-eu::") for r in plan_stack(load_platform("prod-eu")).resources)
+    eu_before = planned("prod-eu")
+    other = plan_stack(load_platform(first))
+    eu_after = plan_stack(load_platform("prod-eu"))
+    assert eu_before.resources and fingerprint(eu_after) == fingerprint(eu_before)
+    assert all(r.urn.startswith("urn:pulumi:prod-eu::") for r in eu_after.resources)
+    assert not {r.name for r in eu_after.resources} & {r.name for r in other.resources if r.custom}
 
 
 def test_all_prod_plans_the_four_prod_stacks_in_one_process() -> None:
