@@ -78,7 +78,7 @@ def run_day(scenario: Scenario, seed: int, with_breaker: bool) -> DayRun:
         drive(sb, Reactive())
     outcome = sb.outcome()
     estimate = breaker.latest()[0]
-    memory = strategy.store.memory
+    memory = strategy.store.load()
     return DayRun(
         scenario=scenario.name,
         day=start.date(),

@@ -19,11 +19,17 @@ import typer
 from rich.table import Table
 
 from cli.common import fail_invalid, out, print_json
-from controllers.breaker.adapters import FileBreakerStore
+from controllers.breaker.adapters import FileBreakerStore, JsonLinesNotifier
+from controllers.breaker.breaking import build_breaker
 from controllers.breaker.models import BreakerMemory, BreakerState, Override
+from controllers.breaker.sandbox_adapters import BreakerStrategy
+from controllers.runtime.auditing import AuditLog
+from finops.billing import Ledger, records_from_estimate
 from ports.interfaces import PortError
 
-app = typer.Typer(help="Budget circuit breaker: status, human override, release.", no_args_is_help=True)
+app = typer.Typer(
+    help="Budget circuit breaker: status, human override, release, run on the sandbox.", no_args_is_help=True
+)
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 OVERRIDABLE = ("closed", "warn", "page", "open")
@@ -117,3 +123,68 @@ def release_command(state_file: StateFile = None) -> None:
         return
     store.save(memory.model_copy(update={"override": None}), dry_run=False)
     out.print("override released")
+
+
+@app.command("run")
+def run_command(
+    scenario: Annotated[str, typer.Option("--scenario", help="sandbox scenario name or YAML path")],
+    seed: Annotated[int, typer.Option("--seed", help="random seed of the sandbox")] = 0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="decide and audit, change no knob or file")] = False,
+    state_file: StateFile = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="append the day's estimated spend here")] = None,
+) -> None:
+    """Run the breaker with the reactive controllers on the embedded sandbox, in fast time.
+
+    The breaker's memory goes to the state file (``ops breaker status`` shows it, an override set
+    with ``ops breaker override`` is honoured), notifications and audit records next to it, and the
+    estimator's spend for the day to the ledger that ``ops finops report`` reads.
+    """
+    from sandbox.running import Reactive, build_sandbox, drive
+    from sandbox.scenarios import load_scenario
+    from stacks.loading import ConfigError, load_prod_platforms
+
+    path = state_file or default_state_file()
+    try:
+        platforms = load_prod_platforms()
+        sc = load_scenario(scenario)
+        sb = build_sandbox(sc, seed, platforms)
+        t = sb.spec.traffic
+        day_of_month = datetime.fromtimestamp(sc.start_epoch, UTC).day
+        mtd_gb = (day_of_month - 1) * t.dau * t.views_per_dau * t.avg_video_mb / 1000  # egress before today
+        breaker = build_breaker(list(platforms.values()), month_to_date_gb=mtd_gb)
+    except (ConfigError, ValueError) as exc:
+        fail_invalid(str(exc))
+    strategy = BreakerStrategy(
+        sb,
+        breaker,
+        Reactive(),
+        store=FileBreakerStore(path),
+        dry_run=dry_run,
+        notifier=JsonLinesNotifier(path.with_name("breaker-notifications.jsonl")),
+        audit=AuditLog(path.with_name("breaker-audit.jsonl")),
+    )
+    drive(sb, strategy)
+    estimate = breaker.latest()[0]
+    strategy.store.save(strategy.store.load(), dry_run=dry_run)  # the file exists even after a quiet run
+    if estimate is not None and not dry_run:
+        Ledger(ledger or path.with_name("spend-ledger.jsonl")).append(records_from_estimate(estimate))
+    report_run(strategy, sb.spend.total(), estimate.spent_today_usd if estimate else 0.0)
+
+
+def report_run(strategy: BreakerStrategy, metered: float, estimated: float) -> None:
+    memory = strategy.store.load()
+    table = Table(title=f"{strategy.sb.scenario.name}: breaker transitions")
+    for col in ("at", "from", "to", "reason", "projected USD", "applied", "restored"):
+        table.add_column(col)
+    for e in memory.events:
+        table.add_row(
+            stamp(e.at),
+            e.from_state,
+            e.to_state,
+            e.reason,
+            f"{e.signal_usd:,.0f}",
+            ", ".join(e.applied),
+            ", ".join(e.restored),
+        )
+    out.print(table)
+    out.print(f"spend: sandbox meter ${metered:,.0f}, estimator ${estimated:,.0f}; final state {memory.state}")

@@ -169,3 +169,25 @@ def test_exporter_publishes_the_contract_metrics(tmp_path: Path) -> None:
     assert samples[("reelops_breaker_state", (("state", "open"),))] == 1.0
     assert samples[("reelops_projected_daily_spend_usd", ())] > 15_000
     assert samples[("reelops_spend_usd_total", (("cost_center", "cdn"),))] > 0
+
+
+def test_cli_run_on_the_sandbox_writes_state_ledger_and_audit(tmp_path: Path) -> None:
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(
+        "name: short-normal\nstart: '2026-11-17T08:00:00Z'\nduration_s: 900\ntick_s: 30\ncontrol_interval_s: 60\n"
+    )
+    state = tmp_path / "breaker.json"
+    result = CliRunner().invoke(app, ["breaker", "run", "--scenario", str(scenario), "--state-file", str(state)])
+    assert result.exit_code == 0, result.output
+    assert "final state closed" in result.stdout
+    assert BreakerMemory.model_validate_json(state.read_text()).state == BreakerState.CLOSED
+    ledger = [json.loads(x) for x in (tmp_path / "spend-ledger.jsonl").read_text().splitlines()]
+    assert {x["cost_center"] for x in ledger} >= {"cdn", "encoding"} and all(x["day"] == "2026-11-17" for x in ledger)
+    assert len((tmp_path / "breaker-audit.jsonl").read_text().splitlines()) == 15
+
+
+def test_cli_run_rejects_an_unknown_scenario(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["breaker", "run", "--scenario", "no-such", "--state-file", str(tmp_path / "b.json")]
+    )
+    assert result.exit_code == 2

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict
 
 from controllers.breaker.adapters import MemoryBreakerStore, MemoryNotifier
 from controllers.breaker.breaking import BreakerPorts, BudgetBreaker
-from controllers.breaker.models import BreakerPolicy, Knob
+from controllers.breaker.models import BreakerPolicy, BreakerStore, Knob, Notifier
+from controllers.runtime.auditing import AuditLog
 from controllers.runtime.running import Runner
 from ports.interfaces import PortError
 from ports.metrics import SignalName
@@ -109,17 +110,32 @@ class TracePoint(BaseModel):
 class BreakerStrategy:
     """A sandbox strategy: the inner strategy (capacity controllers) then the budget breaker."""
 
-    def __init__(self, sb: Sandbox, breaker: BudgetBreaker, inner: InnerStrategy | None = None) -> None:
+    def __init__(
+        self,
+        sb: Sandbox,
+        breaker: BudgetBreaker,
+        inner: InnerStrategy | None = None,
+        *,
+        store: BreakerStore | None = None,
+        notifier: Notifier | None = None,
+        audit: AuditLog | None = None,
+        dry_run: bool = False,
+    ) -> None:
         self.name = f"{inner.name}+breaker" if inner else "breaker"
         self.sb = sb
         self.inner = inner
         self.breaker = breaker
         self.knobs = SandboxKnobs(sb, breaker.config.policy)
-        self.store = MemoryBreakerStore()
-        self.notifier = MemoryNotifier()
+        self.store = store or MemoryBreakerStore()
+        self.notifier = notifier or MemoryNotifier()
         self.ports = BreakerPorts(metrics=sb.ports.metrics, knobs=self.knobs, store=self.store, notifier=self.notifier)
         self.runner = Runner(
-            [breaker], self.ports, clock=sb.clock, interval_s=sb.scenario.control_interval_s, dry_run=False
+            [breaker],
+            self.ports,
+            clock=sb.clock,
+            interval_s=sb.scenario.control_interval_s,
+            dry_run=dry_run,
+            audit=audit,
         )
         self.trace: list[TracePoint] = []
 
