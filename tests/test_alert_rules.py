@@ -98,6 +98,16 @@ def test_p1_latency_threshold_comes_from_slos_and_sits_above_the_slo() -> None:
     assert threshold("VideoStartLatencyHigh") > slos.slos["video_start_p95_ms"].objective
 
 
+def test_availability_burn_threshold_is_the_page_burn_rate_of_the_error_budget() -> None:
+    slos = load_slos()
+    budget = 1 - slos.slos["availability"].objective
+    burn = slos.alert_thresholds["availability_page_burn_rate"]
+    rule = RULES_BY_NAME["VideoStartErrorBudgetBurn"]
+    assert threshold("VideoStartErrorBudgetBurn") == pytest.approx(burn * budget)
+    assert rule.expr.count(f"> {rule.annotations['threshold']}") == 2, "both windows must use the same threshold"
+    assert "[5m]" in rule.expr and "[1h]" in rule.expr
+
+
 def test_p2_queue_threshold_is_every_pools_routing_limit() -> None:
     pools = [p for m in load_prod_platforms().values() for p in m.settings.pools]
     assert pools, "no prod pools to check against"
