@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -66,22 +67,34 @@ def run_with_progress(spec: WarGameSpec, report_dir: Path, mitigated: bool, seed
 
 
 def print_verdicts(results: Sequence[WarGameResult]) -> None:
-    table = Table(title="war-game verdicts")
-    for column in ("war game", "verdict", "recovery", "lost writes", "$ at risk", "$ unmitigated", "wall", "broken"):
-        table.add_column(column)
+    """One row per war game (fits 80 columns), then the broken SLOs of each failed one."""
+    table = Table(
+        title="war-game verdicts",
+        caption="recovery/target: model s; lost: writes; at risk, unmitigated: USD (SPEC 8)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+    )
+    table.add_column("war game", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for column in ("recovery", "lost", "at risk", "unmitigated"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in results:
         colour = {"pass": "green", "fail": "red", "invalid": "yellow"}[r.verdict.value]
         table.add_row(
             r.scenario,
             f"[{colour}]{r.verdict.value}[/]",
-            "never" if r.recovery_time_s is None else f"{r.recovery_time_s:.0f} s / {r.recovery_target_s:.0f} s",
+            f"{'never' if r.recovery_time_s is None else f'{r.recovery_time_s:.0f}'}/{r.recovery_target_s:.0f} s",
             f"{r.lost_writes:,}",
             f"${r.dollars.total_usd:,.0f}",
             f"${r.unmitigated_dollars.total_usd:,.0f}" if r.unmitigated_dollars else "-",
-            f"{r.wall_time_s:.0f} s",
-            ", ".join(r.broken_slos) or r.invalid_reason or "",
         )
     out.print(table)
+    for r in results:
+        if r.broken_slos or r.invalid_reason:
+            out.print(f"{r.scenario}: {r.invalid_reason or ', '.join(r.broken_slos)}", highlight=False)
+    for r in results:
+        out.print(f"{r.scenario}: {r.wall_time_s:.0f} s wall, report {r.report_path}", highlight=False, soft_wrap=True)
 
 
 def report_failures(results: Sequence[WarGameResult]) -> int:
