@@ -14,7 +14,7 @@ from ports.types import PoolState
 from stacks.loading import load_prod_platforms
 
 SCALER = PoolScaler.from_platforms(load_prod_platforms().values())
-US = SCALER.configs["us-east-1-gpu"]  # min 12, cap 50 (200 vCPU / 4), saturday peak 14
+US = SCALER.configs["us-east-1-gpu"]  # min 12, cap 50 (200 vCPU / 4), saturday peak 21
 EU_OVER = SCALER.configs["eu-central-1-gpu"]  # min 2, cap 10
 TUESDAY_NOON = datetime(2026, 11, 17, 12, 0, tzinfo=UTC).timestamp()
 SATURDAY_1325 = datetime(2026, 11, 21, 13, 25, tzinfo=UTC).timestamp()
@@ -72,11 +72,11 @@ CASES = [
                  ScaleReason.QUOTA_CAPPED, 30, id="observed-lower-quota-caps"),
     pytest.param(US, dict(depth=0, running=12), SATURDAY_1325, "hold", ScaleReason.MIN_SIZE, 12,
                  id="saturday-1325-too-early-for-peak"),
-    pytest.param(US, dict(depth=0, running=12), SATURDAY_1335, "scale_out", ScaleReason.PEAK_PRESCALE, 14,
+    pytest.param(US, dict(depth=0, running=12), SATURDAY_1335, "scale_out", ScaleReason.PEAK_PRESCALE, 21,
                  id="saturday-1335-prescales-30-min-ahead"),
-    pytest.param(US, dict(depth=0, running=14, idle_seconds=9999), SATURDAY_1759, "hold",
-                 ScaleReason.PEAK_PRESCALE, 14, id="peak-holds-capacity-while-idle"),
-    pytest.param(US, dict(depth=0, running=14, idle_seconds=9999), SATURDAY_1800, "scale_in",
+    pytest.param(US, dict(depth=0, running=21, idle_seconds=9999), SATURDAY_1759, "hold",
+                 ScaleReason.PEAK_PRESCALE, 21, id="peak-holds-capacity-while-idle"),
+    pytest.param(US, dict(depth=0, running=21, idle_seconds=9999), SATURDAY_1800, "scale_in",
                  ScaleReason.MIN_SIZE, 12, id="after-peak-idle-scales-in"),
 ]  # fmt: skip
 
@@ -106,8 +106,11 @@ def test_peak_window_follows_the_fake_clock() -> None:
 
 
 def test_peak_capacity_comes_from_the_traffic_model() -> None:
-    # 50K uploads/day * 30% over 4 h * US share 0.5 = 1,875/h; / (200/h * 0.7) = 13.4 -> 14
-    assert US.peak_instances["saturday-afternoon"] == 14
+    # 50K uploads/day * 30% over 4 h * US share 0.5 = 1,875/h; / (200/h * 0.45) = 20.8 -> 21
+    assert US.peak_instances["saturday-afternoon"] == 21
+    # EU: 1,125/h -> 13 instances: the home pool's 12 (its cap) and 1 in the overflow pool
+    peaks = {c.pool: c.peak_instances["saturday-afternoon"] for c in SCALER.configs.values() if c.jurisdiction == "EU"}
+    assert peaks == {"eu-west-1-gpu": 12, "eu-central-1-gpu": 1}
 
 
 def test_decide_never_acts_on_a_pool_claiming_another_jurisdiction() -> None:
@@ -125,9 +128,9 @@ def test_decide_summarises_changes() -> None:
 
 
 def test_arrival_rate_sizes_the_jurisdiction_home_first() -> None:
-    # 8,400 jobs/h at 200/h per instance and 70% utilisation = 60 instances: home cap 50, overflow 10
+    # 5,400 jobs/h at 200/h per instance and 45% utilisation = 60 instances: home cap 50, overflow 10
     observed = (state(US, depth=0, running=12), state(SCALER.configs["us-west-2-gpu"], depth=0, running=2))
-    arrivals = {"us-east-1-gpu": 6_000.0, "us-west-2-gpu": 2_400.0}
+    arrivals = {"us-east-1-gpu": 4_000.0, "us-west-2-gpu": 1_400.0}
     decision = decide(PoolScalingObservation(states=observed, arrivals_per_hour=arrivals), SCALER.configs, TUESDAY_NOON)
     assert [(p.pool, p.requirements["arrivals"], p.desired) for p in decision.pools] == [
         ("us-east-1-gpu", 50, 50),

@@ -184,3 +184,10 @@ def test_config_rejects_a_lane_outside_its_jurisdiction() -> None:
     lanes["EU"] = CONFIG.lanes["EU"].model_copy(update={"overflow": CONFIG.lanes["US"].home})
     with pytest.raises(ValueError, match="us-east-1-gpu is in us-east-1, outside EU"):
         RouterConfig(lanes=lanes, residency=CONFIG.residency)
+
+
+def test_a_copied_config_routes_with_its_own_numbers() -> None:
+    strict = CONFIG.model_copy(update={"target_upload_to_live_s": 20.0})
+    busy = states(pool(EU_HOME, 0, running=10, in_flight=10), pool(EU_OVER, 0, quota=10))
+    assert route(JOB, busy, CONFIG).pool == EU_HOME  # 21.8 s <= 30 s
+    assert route(JOB, busy, strict).pool == EU_OVER  # 21.8 s > 20 s and the overflow is idle

@@ -9,7 +9,7 @@ and the expected upload-to-live time, and convertible to the runtime's audit ``D
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, NamedTuple, Self
 
@@ -110,6 +110,12 @@ class RouterConfig(Frozen):
 
     def model_post_init(self, context: Any, /) -> None:
         self._table.update(compile_lanes(self))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy whose compiled lanes match its (possibly updated) fields."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__pydantic_private__ = {"_table": compile_lanes(copy)}
+        return copy
 
     @property
     def table(self) -> dict[str, CompiledLane]:
