@@ -191,3 +191,41 @@ def test_cli_run_rejects_an_unknown_scenario(tmp_path: Path) -> None:
         app, ["breaker", "run", "--scenario", "no-such", "--state-file", str(tmp_path / "b.json")]
     )
     assert result.exit_code == 2
+
+
+def test_spot_cap_on_aws_lowers_and_restores_the_group_max(moto_reset: str, tmp_path: Path) -> None:
+    from controllers.breaker.adapters import AsgSpotCapKnobs
+
+    ec2 = boto3.client("ec2", region_name="us-west-2", endpoint_url=moto_reset)
+    asg = boto3.client("autoscaling", region_name="us-west-2", endpoint_url=moto_reset)
+    ec2.create_launch_template(
+        LaunchTemplateName="gpu", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "g4dn.xlarge"}
+    )
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="us-west-2-gpu-group",
+        MinSize=2,
+        MaxSize=25,
+        DesiredCapacity=20,
+        LaunchTemplate={"LaunchTemplateName": "gpu"},
+        AvailabilityZones=["us-west-2a"],
+    )
+    knobs = AsgSpotCapKnobs(
+        {"us-west-2-gpu-group": (2, 25)},
+        FileKnobs(tmp_path / "flags.json", load_policy()),
+        region="us-west-2",
+        endpoint_url=moto_reset,
+    )
+    assert knobs.read_knobs()["spot_burst_share"] == 1.0
+
+    def group() -> dict[str, int]:
+        g = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["us-west-2-gpu-group"])["AutoScalingGroups"][0]
+        return {"max": g["MaxSize"], "desired": g["DesiredCapacity"]}
+
+    knobs.set_knob("spot_burst_share", 0.25, dry_run=True)
+    assert group() == {"max": 25, "desired": 20}
+    knobs.set_knob("spot_burst_share", 0.25, dry_run=False)
+    assert group() == {"max": 2 + int(0.25 * 23), "desired": 7}
+    knobs.set_knob("prefetch_depth", 1, dry_run=False)
+    assert knobs.read_knobs()["prefetch_depth"] == 1
+    knobs.set_knob("spot_burst_share", 1.0, dry_run=False)
+    assert group()["max"] == 25 and knobs.read_knobs()["spot_burst_share"] == 1.0

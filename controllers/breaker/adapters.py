@@ -191,3 +191,57 @@ class MemoryNotifier:
 
     def notify(self, channel: Channel, message: str, *, dry_run: bool) -> None:
         self.sent.append((channel, message, dry_run))
+
+
+class AsgSpotCapKnobs:
+    """``spot_burst_share`` on AWS: each GPU pool's Auto Scaling group MaxSize is lowered to
+    ``base + share x (max - base)`` (desired capacity too, when above), and set back to the stack's
+    max on restore. Other knobs go to ``flags`` (a feature-flag store such as FileKnobs), which the
+    player and the analytics pipeline read.
+    """
+
+    def __init__(
+        self,
+        groups: dict[str, tuple[int, int]],
+        flags: FileKnobs,
+        *,
+        region: str,
+        endpoint_url: str | None = None,
+    ) -> None:
+        self.groups = groups  # ASG name -> (on-demand base, max size from the stack)
+        self.flags = flags
+        self.client = boto3.client("autoscaling", region_name=region, endpoint_url=endpoint_url)
+
+    def read_knobs(self) -> dict[str, float]:
+        values = self.flags.read_knobs()
+        shares = [self._share(g) for g in self._describe()]
+        values["spot_burst_share"] = min(shares, default=1.0)
+        return values
+
+    def set_knob(self, knob: str, value: float, *, dry_run: bool) -> None:
+        if knob != "spot_burst_share":
+            self.flags.set_knob(knob, value, dry_run=dry_run)
+            return
+        for group in self._describe():
+            base, top = self.groups[group["AutoScalingGroupName"]]
+            cap = base + int(value * max(0, top - base))
+            update = {"AutoScalingGroupName": group["AutoScalingGroupName"], "MaxSize": cap}
+            if group["DesiredCapacity"] > cap:
+                update["DesiredCapacity"] = cap
+            if not dry_run:
+                self._call(lambda u=update: self.client.update_auto_scaling_group(**u))
+
+    def _share(self, group: dict[str, Any]) -> float:
+        base, top = self.groups[group["AutoScalingGroupName"]]
+        return 1.0 if top <= base else (group["MaxSize"] - base) / (top - base)
+
+    def _describe(self) -> list[dict[str, Any]]:
+        reply = self._call(lambda: self.client.describe_auto_scaling_groups(AutoScalingGroupNames=list(self.groups)))
+        return list(reply.get("AutoScalingGroups", []))
+
+    @staticmethod
+    def _call(fn: Any) -> Any:
+        try:
+            return fn()
+        except (BotoCoreError, ClientError) as exc:
+            raise PortError(f"Auto Scaling: {exc}") from exc
