@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
@@ -50,7 +50,7 @@ def tables(moto_reset: str) -> DynamoTables:
             {
                 "MetricName": "ConsumedWriteCapacityUnits",
                 "Dimensions": [{"Name": "TableName", "Value": "progress"}],
-                "Timestamp": datetime.now(UTC),
+                "Timestamp": datetime.now(UTC) - timedelta(seconds=30),
                 "Value": 60_000.0,
                 "Unit": "Count",
             }

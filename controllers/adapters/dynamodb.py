@@ -82,7 +82,7 @@ class DynamoTables:
     def consumed_write_units(self, table: str, region: str, now: datetime | None = None) -> float:
         """Write units/s consumed over the last full minute CloudWatch has (0 when there were no writes)."""
         cw = self._clients(region).cloudwatch
-        end = now or datetime.now(UTC)
+        end = (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(seconds=1)  # CloudWatch: whole seconds
         answer = call(
             f"GetMetricStatistics ConsumedWriteCapacityUnits {table} in {region}",
             lambda: cw.get_metric_statistics(
