@@ -40,6 +40,7 @@ def run_command(
     backend: Annotated[Backend, typer.Option(help="sandbox (embedded, default) or aws")] = Backend.SANDBOX,
     only: Annotated[list[str] | None, typer.Option("--only", help="predictive|pool-scaler|breaker (repeat)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="decide and audit, change nothing")] = False,
+    shadow: Annotated[bool, typer.Option("--shadow", help="predictive scaler: forecast and score only")] = False,
     scenario: Annotated[str, typer.Option(help="sandbox scenario (name or YAML path)")] = "viral-surge",
     seed: Annotated[int, typer.Option(help="sandbox seed")] = 0,
     iterations: Annotated[
@@ -77,7 +78,7 @@ def run_command(
         fail_invalid(f"--only: unknown controller(s) {unknown}; expected some of {list(CONTROLLER_NAMES)}")
     log = AuditLog(audit)
     if backend is Backend.SANDBOX:
-        ticks, extra = run_on_sandbox(names, dry_run, scenario, seed, iterations, interval_s, log, metrics_port)
+        ticks, extra = run_on_sandbox(names, dry_run, scenario, seed, iterations, interval_s, log, metrics_port, shadow)
     else:
         ticks, extra = run_on_aws(
             names,
@@ -90,6 +91,7 @@ def run_command(
             aws_endpoint_url,
             parse_hosts(kube_api or []),
             lease,
+            shadow,
         )
     counts = Counter((r.controller, r.outcome.value) for r in log.records)
     outcomes = {f"{c}:{o}": n for (c, o), n in sorted(counts.items())}
@@ -119,6 +121,7 @@ def run_on_sandbox(
     interval_s: float | None,
     log: AuditLog,
     metrics_port: int | None,
+    shadow: bool,
 ) -> tuple[int, dict[str, object]]:
     from controllers.backends import SandboxLoopClock, Shared, sandbox_runners
     from controllers.runtime.running import run_together
@@ -131,7 +134,7 @@ def run_on_sandbox(
     except ConfigError as exc:
         fail_invalid(str(exc))
     every = interval_s or sb.scenario.control_interval_s
-    shared = Shared(dry_run=dry_run, interval_s=every, audit=log)
+    shared = Shared(dry_run=dry_run, interval_s=every, audit=log, shadow=shadow)
     serve_metrics(shared, metrics_port)
     clock = SandboxLoopClock(sb)
     runners = sandbox_runners(sb, names, shared)
@@ -152,6 +155,7 @@ def run_on_aws(
     aws_endpoint_url: str | None,
     kube_hosts: dict[str, str],
     lease_name: str | None,
+    shadow: bool,
 ) -> tuple[int, dict[str, object]]:
     import socket
 
@@ -173,7 +177,7 @@ def run_on_aws(
         from controllers.adapters.kube import KubeLease, api_client
 
         gate = KubeLease(api_client(next(iter(kube_hosts.values()))), name=lease_name, identity=socket.gethostname())
-    shared = Shared(dry_run=dry_run, interval_s=interval_s, audit=log, lease=gate)
+    shared = Shared(dry_run=dry_run, interval_s=interval_s, audit=log, lease=gate, shadow=shadow)
     serve_metrics(shared, metrics_port)
     clock = WallClock()
     endpoints = AwsEndpoints(prometheus_url=prometheus_url, aws_endpoint_url=aws_endpoint_url, kube_hosts=kube_hosts)

@@ -54,6 +54,7 @@ class Shared:
     audit: AuditLog
     metrics: ControllerMetrics = field(default_factory=ControllerMetrics)
     lease: LeaseGate | None = None
+    shadow: bool = False  # the predictive scaler forecasts and scores itself, changes nothing
 
     def runner(self, controller: Any, ports: Any, clock: Any) -> Runner[Any]:
         return Runner(
@@ -73,7 +74,7 @@ def sandbox_runners(sb: Sandbox, names: Sequence[str], shared: Shared) -> list[R
     clock = SandboxLoopClock(sb)
     runners: list[Runner[Any]] = []
     if "predictive" in names:
-        config = build_config(sb.stacks, table_shares=sandbox_table_shares(sb))
+        config = build_config(sb.stacks, table_shares=sandbox_table_shares(sb), shadow=shared.shadow)
         runners.append(shared.runner(PredictiveScaler(config), sandbox_scaler_ports(sb), clock))
     if "pool-scaler" in names:
         from controllers.pool_scaling.scaling import PoolScaler
@@ -118,7 +119,7 @@ def aws_runners(
     stacks = [p for p in platforms if p.settings.kind == "jurisdiction"]
     metrics = PrometheusMetrics(endpoints.prometheus_url, timeout_s=endpoints.timeout_s)
     if "predictive" in names:
-        config = build_config(stacks)
+        config = build_config(stacks, shadow=shared.shadow)
         regions = sorted({r.region for r in config.resources})
         tables = sorted({r.name for r in config.resources if r.kind != "deployment"})
         clients = region_clients(regions, endpoint_url=endpoints.aws_endpoint_url, timeout_s=endpoints.timeout_s)

@@ -75,6 +75,17 @@ def test_run_against_dead_backends_holds_and_keeps_going(tmp_path: Path) -> None
     assert all(r.stage == "observe" and (r.error or "").startswith("PortError") for r in records)
 
 
+def test_shadow_mode_forecasts_without_changing_anything(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    args = ["controllers", "run", "--only", "predictive", "--iterations", "40", "--shadow", "--audit", str(audit)]
+    assert runner.invoke(app, args).exit_code == 0
+    records = list(read_audit(audit))
+    assert {r.outcome for r in records} == {Outcome.NOOP}
+    reasons = {r.decision["reason"] for r in records if r.decision}
+    assert "shadow" in reasons, reasons
+    assert any(r.decision and r.decision["held"] for r in records), "the would-be changes are reported"
+
+
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["controllers", "run", "--only", "nope"]).exit_code == 2
     assert (
