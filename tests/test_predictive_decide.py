@@ -229,3 +229,21 @@ def test_decide_is_pure(clock: FakeClock) -> None:
     have = {WARM.key: 1000.0, PROV.key: 1000.0, PODS.key: 30.0}
     obs = observe(clock, clock.now() - 600, ScalerState(), have)
     assert decide(obs, CONFIG, clock.now()) == decide(obs, CONFIG, clock.now())
+
+
+def test_viral_threshold_gates_the_forecast(clock: FakeClock) -> None:
+    """Below the viral threshold a tracked video adds nothing: capacity follows demand only, later."""
+
+    def first_raise(trigger: float) -> tuple[float, float | None]:
+        gated = WARM.model_copy(update={"trigger_views_per_min": trigger})
+        decisions = run_cascade(
+            FakeClock(clock.now()), until_s=3600, cfg=CONFIG.model_copy(update={"resources": (gated,)})
+        )
+        at = next(d.at for d in decisions if any(c.units > 1100 for c in d.changes))
+        return at, decisions[-1].lead_times_s.get(WARM.key)
+
+    ahead, ahead_lead = first_raise(0.0)
+    gated, gated_lead = first_raise(1e9)
+    assert gated - ahead >= 10 * 60, "the forecast raised capacity at least 10 min before demand did"
+    assert ahead_lead is not None and ahead_lead >= 15 * 60
+    assert gated_lead is not None and gated_lead < 5 * 60, "following demand gives (almost) no lead"
