@@ -21,6 +21,7 @@ from typing import Any
 from controllers.pool_scaling.scaling import PoolScaler
 from controllers.predictive.configuring import build_config
 from controllers.predictive.scaling import PredictiveScaler, ScalerPorts
+from controllers.routing.sandboxing import install_router
 from controllers.runtime.auditing import AuditLog
 from controllers.runtime.running import Runner
 from ports.interfaces import PortError
@@ -57,9 +58,9 @@ def per_replica_starts_per_min(sb: Sandbox) -> float:
 
 class SocialPredictive:
     """Our controllers: the predictive scaler (social signals) for tables and the playback fleet, the
-    pool scaler (controllers/pool_scaling) for GPU pools, and reactive target tracking of tables and
-    fleet as the safety net. Encode routing is the sandbox's own SPEC 2 routing (it places uploads
-    in-process; the routing controller's ``route()`` implements the same rules)."""
+    pool scaler (controllers/pool_scaling) for GPU pools, the routing controller's ``route()`` for
+    every upload (installed through the sandbox's routing hook), and reactive target tracking of
+    tables and fleet as the safety net."""
 
     name = "social-predictive"
 
@@ -69,6 +70,7 @@ class SocialPredictive:
         self.runners: list[Runner[Any]] = []
 
     def build_runners(self, sb: Sandbox) -> list[Runner[Any]]:
+        install_router(sb)
         config = build_config(sb.stacks, table_shares=sandbox_table_shares(sb))
         every = sb.scenario.control_interval_s
         scaler = Runner(

@@ -98,7 +98,7 @@ def summarise(sb: Sandbox) -> Outcome:
         cache_hit_ratio_min=fixed(sb.hit_ratio_min, 4),
         origin_requests=count(sb.origin_requests.sum()),
         spend_usd=fixed(sb.spend.total(), 2),
-        cross_jurisdiction_routes=int(sb.cross_jurisdiction_routes),
+        cross_jurisdiction_routes=int(sb.cross_jurisdiction_routes + sb.pools.cross_jurisdiction_routes),
         capacity_cost_usd=fixed(sb.spend.capacity, 2),
         extras=extras,
     )

@@ -14,6 +14,7 @@ the same-jurisdiction overflow pool, else (both saturated) CPU fallback in the h
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,9 @@ class Pool:
         return self.starting_n
 
 
+Router = Callable[[str], tuple[str, "Pool | None"]]
+
+
 class PoolFleet:
     """Every pool, the routing rule, and the upload-to-live histogram (rows = jurisdictions)."""
 
@@ -74,6 +78,8 @@ class PoolFleet:
         self.waits: list[float] = []
         self.counts: list[float] = []
         self.now = 0.0
+        self.router: Router | None = None
+        self.cross_jurisdiction_routes = 0
         for p in pools:
             p.on_demand = min(p.desired, p.spec.on_demand_base, p.quota)
             p.spot = min(p.desired, p.quota) - p.on_demand
@@ -127,7 +133,21 @@ class PoolFleet:
             p.depth += back
 
     # --- jobs --------------------------------------------------------------------------------------
+    def set_router(self, router: Router | None) -> None:
+        """Route uploads with an external function (a routing controller); None restores SPEC 2's rule."""
+        self.router = router
+
     def route(self, jurisdiction: str) -> tuple[str, Pool | None]:
+        """Where one job of ``jurisdiction`` goes: the installed router's answer, residency re-checked."""
+        if self.router is None:
+            return self.route_by_spec(jurisdiction)
+        action, pool = self.router(jurisdiction)
+        if pool is not None and pool.jurisdiction != jurisdiction:
+            self.cross_jurisdiction_routes += 1  # refused: the job stays home, on the CPU fallback
+            return "cpu_fallback", None
+        return action, pool
+
+    def route_by_spec(self, jurisdiction: str) -> tuple[str, Pool | None]:
         """SPEC 2 routing order for one job of ``jurisdiction``: (action, pool or None)."""
         home, overflow = self.pools_of(jurisdiction)
         candidates = [(a, p) for a, p in (("home", home), ("overflow", overflow)) if p is not None and not p.down]

@@ -4,8 +4,8 @@ The sandbox accepts each tick's uploads per jurisdiction and asks its fleet's ``
 for ``(action, pool)``. :func:`install_router` puts :func:`controllers.routing.decide.route` there,
 reading pool states through the sandbox's pools port (holding the last good states when the port
 fails) and passing every decision through the actuator guard, so that scoreboard runs follow exactly
-the decisions ``ops route explain`` shows. The sandbox has no routing hook in its API yet, so this
-sets the fleet instance's ``route`` attribute; a documented hook should replace that.
+the decisions ``ops route explain`` shows. It plugs in through the fleet's ``set_router`` hook, and the
+fleet re-checks residency on every answer (a refused route is counted, never followed).
 """
 
 from __future__ import annotations
@@ -63,5 +63,5 @@ def install_router(sandbox: Sandbox, config: RouterConfig | None = None) -> Sand
     if config is None:
         config = RouterConfig.from_platforms(sandbox.stacks)
     routing = SandboxRouting(sandbox, config)
-    setattr(sandbox.pools, "route", routing)  # noqa: B010 - no routing hook in the sandbox API yet
+    sandbox.pools.set_router(routing)
     return routing
