@@ -1,7 +1,7 @@
 """End to end, for real: sandbox served on loopback, controllers, Locust in its own process, Chaos
 Toolkit experiment, judgement and report. Two runs only (slow): one mitigated war game that must pass
 with 0 lost writes, one unmitigated that must fail naming its SLOs. The speed is raised to keep the
-suite short; the war games' own speed is the one `ops wargame run` uses.
+suite short where the verdict does not hang on fine timing (the unmitigated run).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ runner = CliRunner()
 
 
 def run_wargame(args: list[str]) -> tuple[int, dict[str, object], str]:
-    result = runner.invoke(app, ["wargame", "run", *args, "--json", "--speed", "20"])
+    result = runner.invoke(app, ["wargame", "run", *args, "--json"])
     payload = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     return result.exit_code, payload, result.output
 
@@ -29,7 +29,7 @@ def test_regional_failure_passes_with_controllers_and_mitigations(tmp_path: Path
     assert code == 0, output
     assert data["verdict"] == "pass" and data["lost_writes"] == 0
     assert [p["name"] for p in data["phases"]] == ["baseline", "injection", "recovery"]  # type: ignore[index]
-    assert isinstance(data["recovery_time_s"], float) and data["recovery_time_s"] <= 30
+    assert isinstance(data["recovery_time_s"], float) and data["recovery_time_s"] <= 40  # DNS failover ~30 s
     assert data["unmitigated_dollars_at_risk"] > data["dollars_at_risk"]  # type: ignore[operator]
     locust = data["locust"]
     assert isinstance(locust, dict) and locust["requests"] > 500

@@ -9,6 +9,7 @@ stamps the model time of the method's start and the rollbacks' end: the phase bo
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from chaoslib.hypothesis import run_steady_state_hypothesis
 from chaoslib.run import EventHandlerRegistry, RunEventHandler
 from chaoslib.types import Strategy
 
+logging.getLogger("chaostoolkit").setLevel(logging.ERROR)  # its warnings are in the journal; keep stderr for us
 NO_DRY = None  # chaoslib: no Dry member means "run for real"
 SETTINGS: dict[str, Any] = {"runtime": {"rollbacks": {"strategy": "always"}}}
 
