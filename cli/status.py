@@ -133,10 +133,11 @@ def render_controllers(s: Snapshot) -> None:
         return
     table = titled("Controllers", "controller", "last success", "errors", "decisions", "last decision", "health")
     for c in s.controllers:
-        age = "never" if c.last_success_age_s is None else f"{c.last_success_age_s:,.0f} s ago"
+        age = "n/a" if c.last_success_age_s is None else f"{c.last_success_age_s:,.0f} s ago"
         errors = ", ".join(f"{stage} {n:g}" for stage, n in sorted(c.errors.items()) if n) or "0"
         last = " / ".join(x for x in (c.last_action, c.last_reason, c.last_outcome) if x) or "-"
-        table.add_row(c.name, age, errors, f"{c.decisions:g}", last, "[green]ok[/]" if c.healthy else "[red]STALE[/]")
+        health = {True: "[green]ok[/]", False: "[red]STALE[/]", None: "[dim]no metrics[/]"}[c.healthy]
+        table.add_row(c.name, age, errors, f"{c.decisions:g}", last, health)
     out.print(table)
 
 

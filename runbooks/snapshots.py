@@ -45,7 +45,7 @@ class ControllerRow(Frozen):
     last_action: str | None = None
     last_reason: str | None = None
     last_outcome: str | None = None
-    healthy: bool
+    healthy: bool | None = None  # None: no reconcile metric to judge by (e.g. only the audit log)
 
 
 class BreakerView(Frozen):
@@ -105,7 +105,7 @@ class Snapshot(Frozen):
     def problems(self) -> list[str]:
         """Findings the on-call must act on (the command exits 1 when there are any)."""
         found = [f"SLO {s.name} ({s.scope}) breached" for s in self.slos or () if s.ok is False]
-        found += [f"controller {c.name} unhealthy" for c in self.controllers or () if not c.healthy]
+        found += [f"controller {c.name} unhealthy" for c in self.controllers or () if c.healthy is False]
         found += [f"queue {q.name} above {q.limit:g}" for q in self.queues or () if q.over and q.limit]
         if self.breaker and self.breaker.state == "open":
             found.append("budget breaker open")
@@ -171,7 +171,7 @@ def summarise_controllers(
                 last_action=decision.get("action"),
                 last_reason=decision.get("reason"),
                 last_outcome=record.get("outcome"),
-                healthy=age is not None and age <= stale_after_s,
+                healthy=None if age is None else age <= stale_after_s,
             )
         )
     return tuple(rows)

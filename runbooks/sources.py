@@ -18,7 +18,7 @@ from typing import Any
 
 from controllers.breaker.adapters import FileBreakerStore
 from controllers.breaker.models import BreakerMemory
-from controllers.runtime.auditing import read_audit
+from controllers.runtime.auditing import Outcome, read_audit
 from ports.interfaces import PortError
 from runbooks.catalogue import load_slos
 from runbooks.snapshots import (
@@ -81,7 +81,8 @@ def load_stacks() -> tuple[tuple[StackRow, ...], dict[str, PlatformModel]]:
 
 
 def read_last_decisions(path: Path | None) -> tuple[dict[str, dict[str, Any]], str | None]:
-    """The newest audit record per controller, or a note saying why there are none."""
+    """Per controller, the newest audit record that did something (applied, dry-run, held, failed),
+    else the newest no-op; or a note saying why there are none."""
     if path is None:
         return {}, "controllers' last decisions: no audit log given (--audit PATH)"
     if not path.exists():
@@ -89,7 +90,9 @@ def read_last_decisions(path: Path | None) -> tuple[dict[str, dict[str, Any]], s
     last: dict[str, dict[str, Any]] = {}
     try:
         for record in read_audit(path):
-            last[record.controller] = record.model_dump(mode="json")
+            kept = last.get(record.controller)
+            if record.outcome != Outcome.NOOP or kept is None or kept["outcome"] == Outcome.NOOP:
+                last[record.controller] = record.model_dump(mode="json")
     except ValueError as exc:
         return last, f"controllers' last decisions: {exc}"
     return last, None

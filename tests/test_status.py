@@ -130,9 +130,10 @@ def troubled() -> Iterator[str]:
 def audit_log(tmp_path: Path) -> Path:
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path)
-    for at, action in ((MODEL_TIME - 70, "scale_out"), (MODEL_TIME - 10, "route_overflow")):
+    for at, action in ((MODEL_TIME - 70, "scale_out"), (MODEL_TIME - 10, "route_overflow"), (MODEL_TIME, "noop")):
         decision = {"controller": "router", "action": action, "reason": "home_saturated", "at": at, "details": {}}
-        log.write(AuditRecord(at=at, controller="router", outcome=Outcome.APPLIED, decision=decision))
+        outcome = Outcome.NOOP if action == "noop" else Outcome.APPLIED
+        log.write(AuditRecord(at=at, controller="router", outcome=outcome, decision=decision))
     return path
 
 
@@ -265,3 +266,12 @@ def test_status_merges_the_controllers_own_metrics(sandbox_server: SandboxServer
         snap = gather_snapshot(SandboxSource(sandbox_server.url), None, controllers=SandboxSource(url))
         (row,) = snap.controllers or ()
         assert row.name == "pool-scaler" and row.healthy and row.decisions == 1
+
+
+def test_audit_only_controllers_are_not_judged_without_metrics(audit_log: Path) -> None:
+    for url in serve({}):
+        dead = url
+    snap = gather_snapshot(SandboxSource(dead), audit_log)
+    (router,) = snap.controllers or ()
+    assert router.healthy is None and router.last_action == "route_overflow"
+    assert snap.problems == []
