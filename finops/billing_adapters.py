@@ -10,9 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
+from controllers.adapters.aws import aws_client, aws_errors
 from finops.billing import UNTAGGED, CostRecord
 from ports.interfaces import PortError
 
@@ -24,7 +22,7 @@ class CostExplorerBilling:
     """Billed cost per day and cost centre from AWS Cost Explorer."""
 
     def __init__(self, *, endpoint_url: str | None = None, region: str = "us-east-1") -> None:
-        self.client = boto3.client("ce", region_name=region, endpoint_url=endpoint_url)
+        self.client = aws_client("ce", region, endpoint_url)
 
     def fetch(self, start: date, end: date) -> list[CostRecord]:
         """Records for days in [start, end)."""
@@ -49,7 +47,7 @@ class CostExplorerBilling:
             args["NextPageToken"] = token
         try:
             return dict(self.client.get_cost_and_usage(**args))
-        except (BotoCoreError, ClientError) as exc:
+        except aws_errors() as exc:
             raise PortError(f"Cost Explorer GetCostAndUsage {start}..{end}: {exc}") from exc
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,7 +21,9 @@ from finops.catalogue import Catalogue
 from finops.cost_model import Drivers, uploads_per_day
 from finops.usage import UsageAssumptions
 from stacks.model import COST_CENTERS, CostCenter, PlatformModel
-from stacks.planning import PlannedResource
+
+if TYPE_CHECKING:  # the planner imports the Pulumi SDK (~2 s); pricing only reads its records
+    from stacks.planning import PlannedResource
 
 FREE_PREFIXES = (
     "pulumi:",
@@ -103,7 +105,7 @@ class Context:
 
 
 Usage = tuple[str, float, str]  # catalogue item, quantity per month, driver
-Rule = Callable[[PlannedResource, Context], list[Usage]]
+Rule = Callable[["PlannedResource", "Context"], "list[Usage]"]
 RULES: dict[str, Rule] = {}
 
 

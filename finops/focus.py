@@ -16,9 +16,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from finops.billing import UNTAGGED, CostRecord
 from finops.validating import FinopsInputError
 
@@ -106,6 +103,9 @@ def write_focus_parquet(records: Sequence[CostRecord], path: Path, account: str 
     rows = [to_row(r, account) for r in records]
     columns = {c: [row[c] for row in rows] for c in FOCUS_COLUMNS}
     path.parent.mkdir(parents=True, exist_ok=True)
+    import pyarrow as pa  # only Parquet needs Arrow (~1 s to import)
+    import pyarrow.parquet as pq
+
     pq.write_table(pa.table(columns), path)
 
 
@@ -123,6 +123,9 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         raise FinopsInputError(f"{path}: file not found")
     if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         try:
             return list(pq.read_table(path).to_pylist())
         except (pa.ArrowInvalid, OSError) as exc:

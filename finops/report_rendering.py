@@ -13,7 +13,6 @@ from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
 
-from finops.charting import chart_daily_spend, chart_forecast, chart_unit_costs
 from finops.reporting import FinanceReport
 
 
@@ -125,6 +124,8 @@ TEMPLATE_FILE = Path(__file__).with_name("report.html.j2")
 
 
 def render_html(report: FinanceReport) -> str:
+    from finops.charting import chart_daily_spend, chart_forecast, chart_unit_costs  # matplotlib: ~1.5 s
+
     env = Environment(autoescape=select_autoescape(default=True))
     charts = {
         "daily": chart_daily_spend(report),

@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from controllers.adapters.aws import aws_client, aws_errors
 from controllers.breaker.models import BillingAlert, BreakerMemory, BreakerPolicy, Channel
 from ports.interfaces import PortError
 
@@ -130,7 +129,7 @@ class SqsBudgetAlerts:
 
     def __init__(self, queue_url: str, *, region: str, endpoint_url: str | None = None) -> None:
         self.queue_url = queue_url
-        self.client = boto3.client("sqs", region_name=region, endpoint_url=endpoint_url)
+        self.client = aws_client("sqs", region, endpoint_url)
         self.last: BillingAlert | None = None
         self.ignored = 0
 
@@ -141,7 +140,7 @@ class SqsBudgetAlerts:
             for message in reply.get("Messages", []):
                 self._take(message.get("Body", ""), now)
                 self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        except (BotoCoreError, ClientError) as exc:
+        except aws_errors() as exc:
             raise PortError(f"budget alert queue {self.queue_url}: {exc}") from exc
         return self.last
 
@@ -158,7 +157,7 @@ class SnsNotifier:
 
     def __init__(self, topics: dict[Channel, str], *, region: str, endpoint_url: str | None = None) -> None:
         self.topics = topics
-        self.client = boto3.client("sns", region_name=region, endpoint_url=endpoint_url)
+        self.client = aws_client("sns", region, endpoint_url)
 
     def notify(self, channel: Channel, message: str, *, dry_run: bool) -> None:
         topic = self.topics.get(channel)
@@ -166,7 +165,7 @@ class SnsNotifier:
             return
         try:
             self.client.publish(TopicArn=topic, Message=message, Subject=f"reelops budget breaker ({channel})")
-        except (BotoCoreError, ClientError) as exc:
+        except aws_errors() as exc:
             raise PortError(f"SNS publish to {topic}: {exc}") from exc
 
 
@@ -210,7 +209,7 @@ class AsgSpotCapKnobs:
     ) -> None:
         self.groups = groups  # ASG name -> (on-demand base, max size from the stack)
         self.flags = flags
-        self.client = boto3.client("autoscaling", region_name=region, endpoint_url=endpoint_url)
+        self.client = aws_client("autoscaling", region, endpoint_url)
 
     def read_knobs(self) -> dict[str, float]:
         values = self.flags.read_knobs()
@@ -243,5 +242,5 @@ class AsgSpotCapKnobs:
     def _call(fn: Any) -> Any:
         try:
             return fn()
-        except (BotoCoreError, ClientError) as exc:
+        except aws_errors() as exc:
             raise PortError(f"Auto Scaling: {exc}") from exc
