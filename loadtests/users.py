@@ -35,9 +35,37 @@ SETTINGS: LoadSettings = read_settings()
 THINK = SETTINGS.think_time_s
 
 
-def pick_region(settings: LoadSettings = SETTINGS) -> str:
-    names = list(settings.regions)
-    return random.choices(names, weights=[settings.regions[n] for n in names])[0]
+class RegionPicker:
+    """Regions for new sessions in exact proportion to the traffic shares (smooth weighted round robin).
+
+    Random draws over the few dozen sessions of a war game phase put anywhere from 20% to 50% of the
+    load on a 33% region, which turns a regional-failure gate into a coin toss; interleaving by
+    weight keeps every window of sessions at the model's shares.
+    """
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        if not weights or min(weights.values()) < 0 or sum(weights.values()) <= 0:
+            raise ValueError(f"expected non-negative region weights with a positive sum, got {weights}")
+        self.weights = dict(weights)
+        self.credit = dict.fromkeys(weights, 0.0)
+
+    def pick(self) -> str:
+        total = sum(self.weights.values())
+        for name, weight in self.weights.items():
+            self.credit[name] += weight
+        chosen = max(self.credit, key=lambda name: self.credit[name])
+        self.credit[chosen] -= total
+        return chosen
+
+
+PICKERS: dict[str, RegionPicker] = {}
+
+
+def pick_region(purpose: str) -> str:
+    """The next region for a session of ``purpose`` (each purpose keeps its own exact shares)."""
+    if purpose not in PICKERS:
+        PICKERS[purpose] = RegionPicker(SETTINGS.regions)
+    return PICKERS[purpose].pick()
 
 
 def next_video(history: list[str]) -> str:
@@ -84,7 +112,7 @@ class LearnerUser(PlatformUser):
 
     @task
     def watch_session(self) -> None:
-        region, user_id = pick_region(), f"u{random.randrange(10_000_000)}"
+        region, user_id = pick_region("learner"), f"u{random.randrange(10_000_000)}"
         history: list[str] = []
         for _ in range(VIDEOS_PER_SESSION):
             video = next_video(history)
@@ -108,7 +136,7 @@ class CreatorUser(PlatformUser):
 
     @task
     def upload(self) -> None:
-        region = pick_region()
+        region = pick_region("creator")
         body = {
             "jurisdiction": SETTINGS.jurisdictions[region],
             "creator_id": f"c{random.randrange(100_000)}",
@@ -130,8 +158,8 @@ class WriterUser(PlatformUser):
 
     @task(3)
     def interact(self) -> None:
-        self.write("interaction", pick_region(), f"u{random.randrange(10_000_000)}")
+        self.write("interaction", pick_region("interaction"), f"u{random.randrange(10_000_000)}")
 
     @task(1)
     def ml_event(self) -> None:
-        self.write("ml", pick_region(), f"u{random.randrange(10_000_000)}")
+        self.write("ml", pick_region("ml"), f"u{random.randrange(10_000_000)}")

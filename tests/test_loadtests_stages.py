@@ -85,3 +85,25 @@ def test_shapes_delegate_to_stages_with_scaled_time() -> None:
     out = subprocess.run([sys.executable, "-c", SHAPE_CHECK], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:4] == ["0 (5, 5.0)", "13 (60, 10.0)", "25 (40, 10.0)", "90 None"]
+
+
+def test_region_picker_keeps_every_window_at_the_traffic_shares() -> None:
+    from loadtests.users import RegionPicker
+
+    picker = RegionPicker({"us-east-1": 0.33, "eu-west-1": 0.20, "ap-southeast-1": 0.47})
+    picks = [picker.pick() for _ in range(300)]
+    for start in range(0, 300, 100):
+        window = picks[start : start + 100]
+        assert abs(window.count("us-east-1") - 33) <= 1
+        assert abs(window.count("eu-west-1") - 20) <= 1
+
+
+def test_region_picker_rejects_empty_or_negative_weights() -> None:
+    import pytest
+
+    from loadtests.users import RegionPicker
+
+    with pytest.raises(ValueError, match="region weights"):
+        RegionPicker({})
+    with pytest.raises(ValueError, match="region weights"):
+        RegionPicker({"us-east-1": -1.0})
