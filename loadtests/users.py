@@ -22,6 +22,7 @@ import gevent
 from locust import FastHttpUser, between, task
 
 from loadtests.recording import record_write
+from loadtests.regions import RegionPicker
 from loadtests.settings import (
     BACK_SWIPE_PROBABILITY,
     VIDEOS_PER_SESSION,
@@ -33,29 +34,6 @@ from loadtests.settings import (
 
 SETTINGS: LoadSettings = read_settings()
 THINK = SETTINGS.think_time_s
-
-
-class RegionPicker:
-    """Regions for new sessions in exact proportion to the traffic shares (smooth weighted round robin).
-
-    Random draws over the few dozen sessions of a war game phase put anywhere from 20% to 50% of the
-    load on a 33% region, which turns a regional-failure gate into a coin toss; interleaving by
-    weight keeps every window of sessions at the model's shares.
-    """
-
-    def __init__(self, weights: dict[str, float]) -> None:
-        if not weights or min(weights.values()) < 0 or sum(weights.values()) <= 0:
-            raise ValueError(f"expected non-negative region weights with a positive sum, got {weights}")
-        self.weights = dict(weights)
-        self.credit = dict.fromkeys(weights, 0.0)
-
-    def pick(self) -> str:
-        total = sum(self.weights.values())
-        for name, weight in self.weights.items():
-            self.credit[name] += weight
-        chosen = max(self.credit, key=lambda name: self.credit[name])
-        self.credit[chosen] -= total
-        return chosen
 
 
 PICKERS: dict[str, RegionPicker] = {}

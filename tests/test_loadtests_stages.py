@@ -88,7 +88,7 @@ def test_shapes_delegate_to_stages_with_scaled_time() -> None:
 
 
 def test_region_picker_keeps_every_window_at_the_traffic_shares() -> None:
-    from loadtests.users import RegionPicker
+    from loadtests.regions import RegionPicker
 
     picker = RegionPicker({"us-east-1": 0.33, "eu-west-1": 0.20, "ap-southeast-1": 0.47})
     picks = [picker.pick() for _ in range(300)]
@@ -101,7 +101,7 @@ def test_region_picker_keeps_every_window_at_the_traffic_shares() -> None:
 def test_region_picker_rejects_empty_or_negative_weights() -> None:
     import pytest
 
-    from loadtests.users import RegionPicker
+    from loadtests.regions import RegionPicker
 
     with pytest.raises(ValueError, match="region weights"):
         RegionPicker({})
