@@ -9,16 +9,21 @@ last decisions, the budget breaker, active faults. Each section reads its own so
 from __future__ import annotations
 
 import os
+import urllib.request
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from cli import breaker
-from cli.common import EXIT_FAILED, EXIT_OK, out, print_json
+from cli.common import EXIT_FAILED, EXIT_OK, err, fail_invalid, out, print_json
 from runbooks.snapshots import Snapshot
 from runbooks.sources import DEFAULT_SANDBOX_URL, SandboxSource, gather_snapshot
+from stacks.loading import ConfigError
+
+if TYPE_CHECKING:
+    from sandbox.serving import SandboxServer
 
 NA = "[dim]not available[/]"
 
@@ -38,21 +43,64 @@ def status_command(
         Path | None, typer.Option("--breaker-state-file", help="Budget breaker state file (as `ops breaker`).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the snapshot as JSON on stdout.")] = False,
+    embedded: Annotated[
+        str,
+        typer.Option(
+            "--embedded",
+            help="Scenario to run in-process (reactive controller, fast-forwarded) when no sandbox URL was "
+            "given and none answers at the default one; '' to never do so.",
+        ),
+    ] = "normal-day",
+    warmup_min: Annotated[
+        int, typer.Option("--warmup-min", min=1, help="Model minutes the embedded sandbox runs before the snapshot.")
+    ] = 30,
 ) -> None:
     """One screen for the on-call: stacks, SLO burn, queues, controllers, breaker, faults."""
     url = sandbox or os.environ.get("REELOPS_SANDBOX_URL") or DEFAULT_SANDBOX_URL
     controllers_url = controllers or os.environ.get("REELOPS_CONTROLLERS_URL", "")
-    snapshot = gather_snapshot(
-        SandboxSource(url),
-        audit or default_audit(),
-        breaker_file or breaker.default_state_file(),
-        SandboxSource(controllers_url) if controllers_url else None,
-    )
+    server = None
+    if embedded and url == DEFAULT_SANDBOX_URL and not answers(url):
+        server = start_embedded(embedded, warmup_min)
+        url = server.url
+        err.print(f"no sandbox at {DEFAULT_SANDBOX_URL}: showing an embedded '{embedded}' ({warmup_min} model min in)")
+    try:
+        snapshot = gather_snapshot(
+            SandboxSource(url),
+            audit or default_audit(),
+            breaker_file or breaker.default_state_file(),
+            SandboxSource(controllers_url) if controllers_url else None,
+        )
+    finally:
+        if server is not None:
+            server.stop()
     if as_json:
         print_json({**snapshot.model_dump(mode="json"), "problems": snapshot.problems})
     else:
         render(snapshot)
     raise typer.Exit(EXIT_FAILED if snapshot.problems else EXIT_OK)
+
+
+def answers(url: str) -> bool:
+    """Whether a sandbox answers ``/healthz`` at ``url`` within half a second."""
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=0.5) as resp:
+            return bool(resp.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
+def start_embedded(scenario: str, warmup_min: int) -> SandboxServer:
+    """An in-process sandbox of ``scenario`` run ``warmup_min`` model minutes, served on a free loopback port."""
+    from sandbox.running import Reactive, build_sandbox, drive
+    from sandbox.serving import serve_in_background
+
+    try:
+        sb = build_sandbox(scenario)
+    except ConfigError as exc:  # includes ScenarioError
+        fail_invalid(f"--embedded: {exc}")
+    strategy = Reactive()
+    drive(sb, strategy, until_tick=round(warmup_min * 60 / sb.dt))
+    return serve_in_background(sb, strategy=strategy, speed=1.0)
 
 
 def default_audit() -> Path:
@@ -97,13 +145,22 @@ def render_slos(s: Snapshot) -> None:
     table = titled("SLO burn (worst scope)", "SLO", "objective", "worst now", "burn rate", "breached in", "status")
     for name in dict.fromkeys(row.name for row in s.slos):
         rows = [r for r in s.slos if r.name == name]
-        worst = min(rows, key=lambda r: r.current or 0.0) if name == "availability" else max(
-            rows, key=lambda r: r.current or 0.0)
+        worst = (
+            min(rows, key=lambda r: r.current or 0.0)
+            if name == "availability"
+            else max(rows, key=lambda r: r.current or 0.0)
+        )
         burn = "" if worst.burn_rate is None else f"{worst.burn_rate:.1f}x"
         breached = ", ".join(r.scope for r in rows if r.ok is False) or "-"
         ok = None if any(r.ok is None for r in rows) else all(r.ok for r in rows)
-        table.add_row(name, show(worst.objective, worst.unit), f"{show(worst.current, worst.unit)} ({worst.scope})",
-                      burn, breached, mark(ok))
+        table.add_row(
+            name,
+            show(worst.objective, worst.unit),
+            f"{show(worst.current, worst.unit)} ({worst.scope})",
+            burn,
+            breached,
+            mark(ok),
+        )
     out.print(table)
 
 

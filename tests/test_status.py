@@ -159,8 +159,15 @@ def test_snapshot_reads_every_section(troubled: str, audit_log: Path) -> None:
 def test_status_screen_names_the_problems_and_exits_1(troubled: str, audit_log: Path) -> None:
     result = CliRunner().invoke(app, ["status", "--sandbox", troubled, "--audit", str(audit_log)])
     assert result.exit_code == 1, result.output
-    for text in ("needs action", "controller predictive unhealthy", "queue us-east-1-gpu above 500",
-                 "SLO availability (us-east-1) breached", "route_overflow", "region_down on us-east-1", "prod-eu"):
+    for text in (
+        "needs action",
+        "controller predictive unhealthy",
+        "queue us-east-1-gpu above 500",
+        "SLO availability (us-east-1) breached",
+        "route_overflow",
+        "region_down on us-east-1",
+        "prod-eu",
+    ):
         assert text in flat(result.stdout), text
 
 
@@ -171,7 +178,10 @@ def test_status_finds_the_controllers_audit_log_where_they_write_it(troubled: st
     result = CliRunner().invoke(app, ["status", "--sandbox", troubled, "--json"])
     (router,) = [c for c in json.loads(result.stdout)["controllers"] if c["name"] == "router"]
     assert (router["last_action"], router["last_reason"], router["last_outcome"]) == (
-        "rate_limit", "both_saturated", "dry_run")
+        "rate_limit",
+        "both_saturated",
+        "dry_run",
+    )
 
 
 def test_status_json_is_the_snapshot(troubled: str) -> None:
@@ -206,8 +216,9 @@ def test_unreachable_sandbox_degrades_to_not_available(tmp_path: Path) -> None:
 def test_breaker_from_its_state_file_when_the_sandbox_is_down(tmp_path: Path) -> None:
     path = tmp_path / "breaker.json"
     override = Override(state=BreakerState.OPEN, until=None, reason="runaway GPU fleet", by="oncall")
-    memory = BreakerMemory(state=BreakerState.OPEN, applied=("pause_backlog_encodes", "sample_analytics"),
-                           override=override)
+    memory = BreakerMemory(
+        state=BreakerState.OPEN, applied=("pause_backlog_encodes", "sample_analytics"), override=override
+    )
     FileBreakerStore(path).save(memory, dry_run=False)
     for url in serve({}):
         dead = url
@@ -227,8 +238,9 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 
 def post(url: str, body: dict[str, Any]) -> Any:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -275,3 +287,38 @@ def test_audit_only_controllers_are_not_judged_without_metrics(audit_log: Path) 
     (router,) = snap.controllers or ()
     assert router.healthy is None and router.last_action == "route_overflow"
     assert snap.problems == []
+
+
+def test_status_with_no_sandbox_running_shows_an_embedded_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import cli.status
+
+    monkeypatch.delenv("REELOPS_SANDBOX_URL", raising=False)
+    monkeypatch.setattr(cli.status, "answers", lambda url: False)  # whatever listens on 8900 here
+    result = CliRunner().invoke(
+        app,
+        [
+            "status",
+            "--json",
+            "--warmup-min",
+            "5",
+            "--audit",
+            str(tmp_path / "a.jsonl"),
+            "--breaker-state-file",
+            str(tmp_path / "b.json"),
+        ],
+    )
+    snapshot = json.loads(result.stdout)
+    assert snapshot["source"].startswith("http://127.0.0.1:"), snapshot["source"]
+    assert snapshot["model_time"] is not None
+    assert any(q["name"] == "eu-west-1-gpu" for q in snapshot["queues"]), snapshot["queues"]
+    assert {s["name"] for s in snapshot["slos"]} >= {"availability"}
+
+
+def test_status_rejects_an_unknown_embedded_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cli.status
+
+    monkeypatch.delenv("REELOPS_SANDBOX_URL", raising=False)
+    monkeypatch.setattr(cli.status, "answers", lambda url: False)
+    result = CliRunner().invoke(app, ["status", "--embedded", "no-such-scenario"])
+    assert result.exit_code == 2
+    assert "--embedded" in result.stderr
