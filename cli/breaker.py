@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ from rich.table import Table
 from cli.common import fail_invalid, out, print_json
 from controllers.breaker.adapters import FileBreakerStore, JsonLinesNotifier
 from controllers.breaker.breaking import build_breaker
-from controllers.breaker.models import BreakerMemory, BreakerState, Override
+from controllers.breaker.models import BreakerEvent, BreakerMemory, BreakerState, Override
 from controllers.breaker.sandbox_adapters import BreakerStrategy
 from controllers.runtime.auditing import AuditLog
 from finops.billing import Ledger, records_from_estimate
@@ -78,20 +79,7 @@ def status_command(
     if memory.override:
         o = memory.override
         out.print(f"override: {o.state} until {stamp(o.until)} by {o.by}: {o.reason}")
-    table = Table(title="recent breaker events")
-    for col in ("at", "from", "to", "reason", "signal USD", "applied", "restored"):
-        table.add_column(col)
-    for e in memory.events[-10:]:
-        table.add_row(
-            stamp(e.at),
-            e.from_state,
-            e.to_state,
-            e.reason,
-            f"{e.signal_usd:,.0f}",
-            ", ".join(e.applied),
-            ", ".join(e.restored),
-        )
-    out.print(table)
+    out.print(events_table("recent breaker events", memory.events[-10:], "signal USD"))
 
 
 @app.command("override")
@@ -173,10 +161,16 @@ def run_command(
 
 def report_run(strategy: BreakerStrategy, metered: float, estimated: float) -> None:
     memory = strategy.store.load()
-    table = Table(title=f"{strategy.sb.scenario.name}: breaker transitions")
-    for col in ("at", "from", "to", "reason", "projected USD", "applied", "restored"):
+    out.print(events_table(f"{strategy.sb.scenario.name}: breaker transitions", memory.events, "projected USD"))
+    out.print(f"spend: sandbox meter ${metered:,.0f}, estimator ${estimated:,.0f}; final state {memory.state}")
+
+
+def events_table(title: str, events: Sequence[BreakerEvent], signal_label: str) -> Table:
+    """The breaker's transitions as a table (status and sandbox runs show the same columns)."""
+    table = Table(title=title)
+    for col in ("at", "from", "to", "reason", signal_label, "applied", "restored"):
         table.add_column(col)
-    for e in memory.events:
+    for e in events:
         table.add_row(
             stamp(e.at),
             e.from_state,
@@ -186,5 +180,4 @@ def report_run(strategy: BreakerStrategy, metered: float, estimated: float) -> N
             ", ".join(e.applied),
             ", ".join(e.restored),
         )
-    out.print(table)
-    out.print(f"spend: sandbox meter ${metered:,.0f}, estimator ${estimated:,.0f}; final state {memory.state}")
+    return table

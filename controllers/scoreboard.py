@@ -133,26 +133,13 @@ def check_targets(rows: list[Row]) -> list[Target]:
     sat = find(rows, "saturday-upload-peak", "social-predictive")
     if sat:
         out += [
-            Target(
-                scenario=sat.scenario,
-                name="upload-to-live p95 (s)",
-                value=sat.upload_to_live_p95_s,
-                limit=30,
-                ok=sat.upload_to_live_p95_s <= 30,
-            ),
-            Target(
-                scenario=sat.scenario,
-                name="upload-to-live p99 (s)",
-                value=sat.upload_to_live_p99_s,
-                limit=45,
-                ok=sat.upload_to_live_p99_s <= 45,
-            ),
-            Target(
-                scenario=sat.scenario,
-                name="cross-jurisdiction routes",
-                value=sat.cross_jurisdiction_routes,
-                limit=0,
-                ok=sat.cross_jurisdiction_routes == 0,
-            ),
+            at_most(sat.scenario, "upload-to-live p95 (s)", sat.upload_to_live_p95_s, 30),
+            at_most(sat.scenario, "upload-to-live p99 (s)", sat.upload_to_live_p99_s, 45),
+            at_most(sat.scenario, "cross-jurisdiction routes", sat.cross_jurisdiction_routes, 0),
         ]
     return out
+
+
+def at_most(scenario: str, name: str, value: float, limit: float) -> Target:
+    """A target met when ``value`` does not exceed ``limit``."""
+    return Target(scenario=scenario, name=name, value=value, limit=limit, ok=value <= limit)
