@@ -20,10 +20,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from chaoslib.exceptions import ActivityFailed
 
+from controllers.adapters.aws import aws_client
 from ports.types import FaultKind, FaultSpec
 
 __all__ = [
@@ -45,15 +45,14 @@ __all__ = [
 TAG = "reelops-chaos"
 UNREACHABLE_SUFFIX = ".reelops-chaos.invalid"  # RFC 2606: .invalid never resolves
 Configuration = Mapping[str, Any] | None
+TIMEOUT_S = 30.0  # control-plane calls (CloudFront updates) can be slow; still bounded
 
 
 def client(service: str, configuration: Configuration) -> Any:
+    """The shared, cached client for the experiment's region and endpoint (moto in tests)."""
     config = configuration or {}
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        region_name=str(config.get("aws_region", "us-east-1")),
-        endpoint_url=config.get("aws_endpoint_url") or None,
-    )
+    region = str(config.get("aws_region", "us-east-1"))
+    return aws_client(service, region, config.get("aws_endpoint_url") or None, timeout_s=TIMEOUT_S)
 
 
 def guard(what: str, exc: Exception) -> ActivityFailed:

@@ -145,10 +145,11 @@ class PoolPortsBundle:
 def aws_pool_runner(
     stacks: Sequence[PlatformModel], shared: Shared, endpoints: AwsEndpoints, clock: Any
 ) -> Runner[Any]:
-    from controllers.pool_scaling.adapters import AwsClients, AwsPoolActuator, bindings_from_platform
+    from controllers.adapters.aws import AwsClients
+    from controllers.pool_scaling.adapters import AwsPoolActuator, bindings_from_platform
     from controllers.pool_scaling.scaling import PoolScaler
 
     bindings = [b for p in stacks for b in bindings_from_platform(p, {}, {})]
-    clients = AwsClients({"*": endpoints.aws_endpoint_url} if endpoints.aws_endpoint_url else None)
+    clients = AwsClients.at(endpoints.aws_endpoint_url)
     ports = PoolPortsBundle(pools=AwsPoolActuator(bindings, clock, clients))
     return shared.runner(PoolScaler.from_platforms(stacks), ports, clock)

@@ -21,7 +21,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from controllers.pool_scaling.adapters import AwsClients, AwsPoolActuator, PoolBinding
+from controllers.adapters.aws import AwsClients
+from controllers.pool_scaling.adapters import AwsPoolActuator, PoolBinding
 from controllers.pool_scaling.models import PoolScalingObservation
 from controllers.pool_scaling.scaling import PoolScaler
 from ports.clocks import FakeClock

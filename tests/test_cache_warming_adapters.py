@@ -16,8 +16,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from controllers.adapters.aws import AwsClients
 from controllers.cache_warming.adapters import DEFAULT_RENDITIONS, EDGE, WARM_HEADER, CloudFrontWarmer
-from controllers.pool_scaling.adapters import AwsClients
 from ports.interfaces import CrossJurisdictionError, PortError
 from ports.types import WarmRequest
 from tests.conftest import free_port

@@ -9,7 +9,7 @@ import pytest
 from botocore.config import Config
 from prometheus_client import CollectorRegistry
 
-from controllers.pool_scaling.adapters import AwsClients
+from controllers.adapters.aws import AwsClients
 from controllers.routing.adapters import SqsRouterStore
 from controllers.routing.guarding import guard_trips_counter
 from controllers.routing.models import EncodeJob, RouterConfig

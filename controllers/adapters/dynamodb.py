@@ -16,19 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from controllers.adapters.aws import AwsClients, client_config
 from ports.interfaces import PortError
 from ports.types import BillingMode, TableState
 
 T = TypeVar("T")
 METRIC_WINDOW_S = 60
-
-
-def client_config(timeout_s: float) -> Config:
-    return Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1})
 
 
 @dataclass(frozen=True)
@@ -40,13 +35,10 @@ class RegionClients:
 def region_clients(
     regions: Sequence[str], *, endpoint_url: str | None = None, timeout_s: float = 5.0
 ) -> dict[str, RegionClients]:
-    """boto3 clients per region (``endpoint_url`` for moto's server or a VPC endpoint)."""
-    cfg = client_config(timeout_s)
+    """boto3 clients per region (``endpoint_url`` for moto's server or a VPC endpoint), no retries."""
+    clients = AwsClients.at(endpoint_url, client_config(timeout_s, retries=0))
     return {
-        r: RegionClients(
-            dynamodb=boto3.client("dynamodb", region_name=r, endpoint_url=endpoint_url, config=cfg),
-            cloudwatch=boto3.client("cloudwatch", region_name=r, endpoint_url=endpoint_url, config=cfg),
-        )
+        r: RegionClients(dynamodb=clients.client("dynamodb", r), cloudwatch=clients.client("cloudwatch", r))
         for r in regions
     }
 

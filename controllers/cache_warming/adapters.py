@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from controllers.pool_scaling.adapters import AwsClients, port_errors
+from controllers.adapters.aws import AwsClients, port_errors
 from ports.interfaces import CrossJurisdictionError, PortError
 from ports.types import WarmRequest
 

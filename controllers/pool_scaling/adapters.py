@@ -11,23 +11,20 @@ answers) becomes ``PortError`` and nothing is half-applied: one call per pool ch
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
 from pydantic import BaseModel, ConfigDict, Field
 
+from controllers.adapters.aws import AwsClients, port_errors
 from ports.interfaces import Clock, CrossJurisdictionError, PortError
 from ports.types import PoolState
 from stacks.model import PlatformModel
 
+__all__ = ["AwsClients", "AwsPoolActuator", "PoolBinding", "bindings_from_platform", "port_errors"]
+
 PENDING_STATES = frozenset({"Pending", "Pending:Wait", "Pending:Proceed"})
-DEFAULT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
 
 
 class PoolBinding(BaseModel):
@@ -62,46 +59,11 @@ def bindings_from_platform(
     ]
 
 
-@contextmanager
-def port_errors(what: str) -> Iterator[None]:
-    """Turn any AWS or parsing failure into PortError naming the call."""
-    try:
-        yield
-    except PortError:
-        raise
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "?")
-        raise PortError(f"{what}: AWS refused ({code}): {exc}") from exc
-    except (BotoCoreError, ResponseParserError) as exc:
-        raise PortError(f"{what}: {type(exc).__name__}: {exc}") from exc
-    except (KeyError, ValueError, TypeError, IndexError) as exc:
-        raise PortError(f"{what}: malformed answer ({type(exc).__name__}: {exc})") from exc
-
-
 def parse_count(attributes: Mapping[str, str], name: str) -> int:
     value = float(attributes[name])
     if not math.isfinite(value) or value < 0 or value != int(value):
         raise ValueError(f"{name} = {attributes[name]!r}, expected a non-negative integer")
     return int(value)
-
-
-class AwsClients:
-    """boto3 clients per (service, region), with bounded timeouts and retries."""
-
-    def __init__(self, endpoints: Mapping[str, str] | None = None, config: Config = DEFAULT_CONFIG) -> None:
-        self.session = boto3.session.Session()
-        self.endpoints = dict(endpoints or {})
-        self.config = config
-        self._clients: dict[tuple[str, str], Any] = {}
-
-    def client(self, service: str, region: str) -> Any:
-        key = (service, region)
-        if key not in self._clients:
-            endpoint = self.endpoints.get(service, self.endpoints.get("*"))
-            self._clients[key] = self.session.client(
-                service, region_name=region, endpoint_url=endpoint, config=self.config
-            )  # type: ignore[call-overload]
-        return self._clients[key]
 
 
 class AwsPoolActuator:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from prometheus_client import Counter
 
-from controllers.pool_scaling.adapters import AwsClients, port_errors
+from controllers.adapters.aws import AwsClients, port_errors
 from controllers.routing.guarding import check_record, guard_trips_counter
 from ports.interfaces import CrossJurisdictionError, PortError
 from ports.types import RouteAction, RoutingRecord
