@@ -19,7 +19,7 @@ from controllers.runtime.auditing import AuditLog
 from controllers.runtime.exporting import ControllerMetrics
 from controllers.runtime.leasing import LeaseGate
 from controllers.runtime.running import Runner
-from controllers.strategies import sandbox_scaler_ports, sandbox_table_shares
+from controllers.strategies import sandbox_scaler_ports
 from sandbox.engine import Sandbox
 from sandbox.running import NoControl, drive
 from stacks.model import PlatformModel
@@ -74,7 +74,7 @@ def sandbox_runners(sb: Sandbox, names: Sequence[str], shared: Shared) -> list[R
     clock = SandboxLoopClock(sb)
     runners: list[Runner[Any]] = []
     if "predictive" in names:
-        config = build_config(sb.stacks, table_shares=sandbox_table_shares(sb), shadow=shared.shadow)
+        config = build_config(sb.stacks, tables=sb.table_names, shadow=shared.shadow)
         runners.append(shared.runner(PredictiveScaler(config), sandbox_scaler_ports(sb), clock))
     if "pool-scaler" in names:
         from controllers.pool_scaling.scaling import PoolScaler

@@ -34,16 +34,6 @@ HISTORY_REFRESH_S = 6 * HOUR_S  # AWS predictive scaling refreshes its forecast 
 HISTORY_BUFFER_S = 600.0  # and launches capacity ahead of each forecast hour (scheduling buffer)
 
 
-def sandbox_table_shares(sb: Sandbox) -> dict[str, float]:
-    """The sandbox's write mix by table (it models three write-path tables, SPEC 8 scenario 3)."""
-    phys = sb.scenario.physics
-    shares: dict[str, float] = {}
-    for kind, share in phys.write_mix.items():
-        table = phys.write_tables[kind]
-        shares[table] = shares.get(table, 0.0) + share
-    return shares
-
-
 def sandbox_scaler_ports(sb: Sandbox) -> ScalerPorts:
     azs = {az: name for name, region in sb.spec.regions.items() for az in region.azs}
     p = sb.ports
@@ -71,7 +61,7 @@ class SocialPredictive:
 
     def build_runners(self, sb: Sandbox) -> list[Runner[Any]]:
         install_router(sb)
-        config = build_config(sb.stacks, table_shares=sandbox_table_shares(sb))
+        config = build_config(sb.stacks, tables=sb.table_names)
         every = sb.scenario.control_interval_s
         scaler = Runner(
             [PredictiveScaler(config)],

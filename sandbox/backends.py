@@ -110,7 +110,7 @@ class SandboxTables(Actuator):
                 region=r,
                 mode=BillingMode.PROVISIONED if tg.provisioned[i, k] else BillingMode.ON_DEMAND,
                 write_capacity_units=float(cap[i, k]),
-                warm_write_units=float(tg.warm[i, k]),
+                warm_write_units=float(max(tg.warm[i, k], tg.warm_target[i, k])),  # as DescribeTable: asked
                 warm_read_units=float(tg.warm_read[i, k]),
                 consumed_write_units=float(tg.consumed[i, k]),
                 observed_at=now,

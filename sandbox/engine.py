@@ -59,6 +59,9 @@ class Sandbox:
         self.traffic = Traffic(self.spec.traffic, self.shares, self.jshares, scenario)
         self.traffic.set_surge_regions(self.surge_mask(scenario))
         self.social = SocialStream(scenario.social, self.ticks, self.dt, self.rng)
+        trigger = scenario.surge.trigger if scenario.surge is not None else None
+        if trigger is not None:
+            self.traffic.set_surge_start(self.social.trending_at(trigger.video_id, trigger.views_per_hour))
         self.video_region = np.asarray([self.region_index(r, "social.videos") for r in self.social.regions])
         self.build_fleet()
         self.build_tables()
@@ -100,6 +103,11 @@ class Sandbox:
         if name not in self.region_names:
             raise ScenarioError(self.scenario.source, key, f"expected a region of {self.region_names}, got {name!r}")
         return self.region_names.index(name)
+
+    @property
+    def surge_start_s(self) -> float | None:
+        """When the scenario's surge starts (model seconds): scheduled, or when its video trends."""
+        return self.traffic.surge_start
 
     def surge_mask(self, scenario: Scenario) -> FloatArray:
         if scenario.surge is None or not scenario.surge.regions:

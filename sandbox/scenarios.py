@@ -64,10 +64,20 @@ class TableSetup(Frozen):
     provisioned_headroom: float = Field(default=1.0, ge=1.0, description="capacity / normal demand")
 
 
-class Surge(Frozen):
-    """Multipliers of the normal rate, one per window (SPEC 8 scenario 3: 12x, 8x, 5x, 3x, 2x)."""
+class TrendingTrigger(Frozen):
+    """A surge that starts when a tracked video trends: its views over the last minute reach
+    ``views_per_hour`` (SPEC 7's viral threshold, 5K views/h) and the platform features it."""
 
-    start_s: float = Field(ge=0)
+    video_id: str
+    views_per_hour: float = Field(gt=0)
+
+
+class Surge(Frozen):
+    """Multipliers of the normal rate, one per window (SPEC 8 scenario 3: 12x, 8x, 5x, 3x, 2x), from
+    ``start_s`` or, with ``trigger``, from the moment the video trends (no surge if it never does)."""
+
+    start_s: float | None = Field(default=None, ge=0)
+    trigger: TrendingTrigger | None = None
     window_s: float = Field(gt=0)
     writes: tuple[float, ...] = ()
     views: tuple[float, ...] = ()
@@ -77,6 +87,8 @@ class Surge(Frozen):
     def _check(self) -> Self:
         if any(m < 0 for m in (*self.writes, *self.views)):
             raise ValueError("multipliers must be >= 0")
+        if (self.start_s is None) == (self.trigger is None):
+            raise ValueError("give exactly one of start_s (a scheduled surge) and trigger (a trending video)")
         return self
 
 
@@ -162,8 +174,11 @@ class Scenario(Frozen):
     def _check(self) -> Self:
         if self.control_interval_s % self.tick_s:
             raise ValueError(f"control_interval_s: must be a multiple of tick_s ({self.tick_s})")
-        if self.surge is not None and self.surge.start_s >= self.duration_s:
+        if self.surge is not None and self.surge.start_s is not None and self.surge.start_s >= self.duration_s:
             raise ValueError(f"surge.start_s: must be before the end of the scenario ({self.duration_s} s)")
+        trigger = self.surge.trigger if self.surge is not None else None
+        if trigger is not None and trigger.video_id not in {v.video_id for v in self.social.videos}:
+            raise ValueError(f"surge.trigger.video_id: {trigger.video_id!r} is not one of social.videos")
         late = [i for i, f in enumerate(self.faults) if f.at_s >= self.duration_s]
         if late:
             raise ValueError(f"faults[{late[0]}].at_s: must be before the end of the scenario ({self.duration_s} s)")

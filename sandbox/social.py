@@ -17,6 +17,8 @@ from sandbox.scenarios import Social
 
 FloatArray = NDArray[np.float64]
 SHOCK_SPREAD_S = 300.0
+MINUTE_S = 60.0
+HOUR_S = 3600.0
 VIEW_DELAY_SIGMA = 0.5
 
 
@@ -29,6 +31,17 @@ class SocialStream:
         self.tick_s = tick_s
         self.mentions = draw_mentions(social, ticks, tick_s, rng)
         self.views = expected_views(social, self.mentions, tick_s)
+
+    def trending_at(self, video_id: str, views_per_hour: float) -> float | None:
+        """When the video trends (seconds from the start), or None if it never does: the trending list
+        is recomputed at each whole minute from the views of the minute before, and features the video
+        once they reach ``views_per_hour``."""
+        row = self.views[self.video_ids.index(video_id)]
+        span = max(1, round(MINUTE_S / self.tick_s))
+        minutes = len(row) // span
+        per_minute = row[: minutes * span].reshape(minutes, span).sum(axis=1)
+        hits = np.nonzero(per_minute * (HOUR_S / MINUTE_S) >= views_per_hour)[0]
+        return float((hits[0] + 1) * span * self.tick_s) if len(hits) else None
 
     def at(self, tick: int) -> tuple[FloatArray, FloatArray]:
         """(mentions, views) during tick ``tick``; zeros past the end."""

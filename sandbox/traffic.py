@@ -56,10 +56,15 @@ class Traffic:
         )
         self.start_epoch = scenario.start_epoch
         self.surge = scenario.surge
+        self.surge_start = None if scenario.surge is None else scenario.surge.start_s
         self.surge_mask = np.ones(len(shares))
 
     def set_surge_regions(self, mask: FloatArray) -> None:
         self.surge_mask = mask
+
+    def set_surge_start(self, start_s: float | None) -> None:
+        """A triggered surge starts when its video trends (None: it never does)."""
+        self.surge_start = start_s
 
     def hour_of_day(self, t: float) -> float:
         return ((self.start_epoch + t) % DAY_S) / 3600.0
@@ -82,10 +87,10 @@ class Traffic:
 
     def surge_factors(self, t: float) -> tuple[float, float]:
         """(writes, views) multipliers at ``t``."""
-        s = self.surge
-        if s is None or t < s.start_s:
+        s, start = self.surge, self.surge_start
+        if s is None or start is None or t < start:
             return 1.0, 1.0
-        k = int((t - s.start_s) // s.window_s)
+        k = int((t - start) // s.window_s)
         w = s.writes[k] if k < len(s.writes) else 1.0
         v = s.views[k] if k < len(s.views) else 1.0
         return w, v

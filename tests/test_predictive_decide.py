@@ -19,6 +19,7 @@ from controllers.predictive.models import (
     ResourceMemory,
     ResourceSpec,
     ScalerState,
+    TrendingRule,
     VideoSignal,
 )
 from ports.clocks import FakeClock
@@ -45,8 +46,11 @@ PODS = ResourceSpec(
     min_units=2,
     max_units=40,
 )
-CONFIG = PredictiveConfig(resources=(WARM, PROV, PODS), forecast=ForecastConfig())
-BASE_WRITES = 60_000.0  # writes/min the table sees without the video
+# the test cascade's views pass this threshold ~40 min in; the platform's writes then surge 12x, 8x, ...
+TRENDING = TrendingRule(views_per_hour=60_000 * 60, write_multipliers=(12, 8, 5, 3, 2), window_s=120)
+CONFIG = PredictiveConfig(resources=(WARM, PROV, PODS), forecast=ForecastConfig(), trending=TRENDING)
+BASE_WRITES = 60_000.0  # writes/min the table sees before the surge
+SURGE_PEAK_UNITS = BASE_WRITES * 12 / 60 / CONFIG.write_target_utilisation
 
 
 def cascade(t: float) -> tuple[float, float]:
@@ -61,12 +65,24 @@ def cascade(t: float) -> tuple[float, float]:
     return mentions(t), 150.0 * mentions(t - 900)
 
 
+def trends_at(rule: TrendingRule = TRENDING) -> float:
+    """Seconds into the cascade when its views reach the trending threshold (the surge's onset)."""
+    return next(float(t) for t in range(0, 4 * 3600, 5) if cascade(t)[1] >= rule.views_per_min)
+
+
+def writes(t: float) -> float:
+    """Writes/min the tables see: the base, times the surge's multiplier once the video trends."""
+    since = t - trends_at()
+    k = int(since // TRENDING.window_s) if since >= 0 else -1
+    return BASE_WRITES * (TRENDING.write_multipliers[k] if 0 <= k < len(TRENDING.write_multipliers) else 1.0)
+
+
 def observe(
     clock: FakeClock, t0: float, state: ScalerState, have: dict[str, float], impaired: bool = False, videos: bool = True
 ) -> Observation:
     t = clock.now() - t0
     mentions, views = cascade(t)
-    demand = BASE_WRITES + views
+    demand = writes(t)
     caps = {
         WARM.key: CurrentCapacity(
             key=WARM.key, units=max(have[WARM.key], demand / 60), demand_per_min=demand, warm_units=have[WARM.key]
@@ -170,13 +186,37 @@ def test_warm_throughput_is_raised_well_before_the_views_arrive(clock: FakeClock
     assert units == sorted(units), "warm throughput only ever rises"
 
 
-def test_capacity_covers_the_peak_writes_at_the_upper_quantile(clock: FakeClock) -> None:
+def test_warm_throughput_covers_the_trending_surge_without_waste(clock: FakeClock) -> None:
     decisions = run_cascade(clock, until_s=5400)
-    peak_need = max(BASE_WRITES + cascade(t)[1] for t in range(0, 5400, 60)) / 60
     final_warm = max(c.units for d in decisions for c in d.changes if c.resource.key == WARM.key)
-    assert final_warm >= peak_need, f"warm {final_warm} WCU < peak need {peak_need:.0f} WCU"
-    # the upper quantile is capped at max_upper_ratio (3x) the mean forecast, itself early on a rising curve
-    assert final_warm <= 4 * peak_need, f"warm {final_warm} WCU is wasteful against a peak of {peak_need:.0f}"
+    assert final_warm >= SURGE_PEAK_UNITS, f"warm {final_warm} WCU < surge peak {SURGE_PEAK_UNITS:.0f} WCU"
+    assert final_warm <= 1.05 * SURGE_PEAK_UNITS, "warm throughput is sized on the surge, not on the views"
+
+
+def test_provisioned_capacity_is_ready_before_the_onset_and_released_after_the_surge(clock: FakeClock) -> None:
+    t0 = clock.now() + 1800
+    decisions = run_cascade(clock, until_s=5400)
+    onset = t0 + trends_at()
+    prov = [(d.at, c) for d in decisions for c in d.changes if c.resource.key == PROV.key]
+    ready = [at for at, c in prov if c.units >= SURGE_PEAK_UNITS and c.reason is Reason.FORECAST_RISE]
+    assert ready and ready[0] < onset, "12x the writes were provisioned before the video trended"
+    assert onset - ready[0] <= 20 * 60, "and not long before: provisioned capacity costs by the hour"
+    downs = [(at, c.units) for at, c in prov if c.reason is Reason.SCALE_IN_AFTER_PEAK]
+    assert downs, "capacity came back after the surge"
+    after = onset + TRENDING.duration_s
+    assert after <= downs[0][0] <= after + CONFIG.scale_in_after_s, "after the surge, with hysteresis"
+    assert downs[-1][1] == 1100, "back to what it had before the surge, no lower"
+
+
+@pytest.mark.parametrize(
+    ("since_onset_s", "span_s", "expected"),
+    [(-600, 60, 1.0), (-60, 60, 12.0), (-30, 60, 12.0), (0, 0, 12.0), (130, 60, 8.0), (230, 60, 8.0), (590, 60, 2.0),
+     (600, 60, 1.0), (-1800, 2100, 12.0)],
+    ids=["well-before", "at-the-edge", "onset-inside", "at-onset", "second-window", "straddles-two", "last-window",
+         "after", "warm-window"],
+)  # fmt: skip
+def test_trending_rule_peak_over_a_window(since_onset_s: float, span_s: float, expected: float) -> None:
+    assert TRENDING.peak_multiplier(since_onset_s, span_s) == expected
 
 
 def test_az_impairment_scales_to_requirement_over_0_67(clock: FakeClock) -> None:
@@ -231,19 +271,17 @@ def test_decide_is_pure(clock: FakeClock) -> None:
     assert decide(obs, CONFIG, clock.now()) == decide(obs, CONFIG, clock.now())
 
 
-def test_viral_threshold_gates_the_forecast(clock: FakeClock) -> None:
-    """Below the viral threshold a tracked video adds nothing: capacity follows demand only, later."""
+def test_trending_threshold_gates_the_forecast(clock: FakeClock) -> None:
+    """A video whose forecast never reaches the threshold adds nothing: capacity follows demand only, late."""
 
-    def first_raise(trigger: float) -> tuple[float, float | None]:
-        gated = WARM.model_copy(update={"trigger_views_per_min": trigger})
-        decisions = run_cascade(
-            FakeClock(clock.now()), until_s=3600, cfg=CONFIG.model_copy(update={"resources": (gated,)})
-        )
+    def first_raise(rule: TrendingRule) -> tuple[float, float | None]:
+        cfg = CONFIG.model_copy(update={"resources": (WARM,), "trending": rule})
+        decisions = run_cascade(FakeClock(clock.now()), until_s=3600, cfg=cfg)
         at = next(d.at for d in decisions if any(c.units > 1100 for c in d.changes))
         return at, decisions[-1].lead_times_s.get(WARM.key)
 
-    ahead, ahead_lead = first_raise(0.0)
-    gated, gated_lead = first_raise(1e9)
+    ahead, ahead_lead = first_raise(TRENDING)
+    gated, gated_lead = first_raise(TRENDING.model_copy(update={"views_per_hour": 1e15}))
     assert gated - ahead >= 10 * 60, "the forecast raised capacity at least 10 min before demand did"
     assert ahead_lead is not None and ahead_lead >= 15 * 60
     assert gated_lead is not None and gated_lead < 5 * 60, "following demand gives (almost) no lead"

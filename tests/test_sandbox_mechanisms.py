@@ -31,11 +31,31 @@ def test_social_mentions_lead_the_viral_views_by_tens_of_minutes() -> None:
 
     lead_min = (half_max(views) - half_max(mentions)) * 5
     assert 10 <= lead_min <= 60
-    assert sb.scenario.surge is not None and half_max(views) * 5 * 60 < sb.scenario.surge.start_s
+    surge_at = sb.surge_start_s
+    assert surge_at is not None and half_max(mentions) * 5 * 60 <= surge_at - 15 * 60, "mentions lead the surge"
     false = sb.social.video_ids.index("v-false-1")
     false_mentions = sb.social.mentions[false].reshape(-1, per).sum(axis=1)
     assert false_mentions.max() > 0.5 * mentions.max()  # looks like a cascade at first: a real false alarm
     assert sb.social.views[false].sum() < 0.2 * sb.social.views[i].sum()
+
+
+def test_the_surge_starts_when_the_viral_video_trends_and_not_without_it() -> None:
+    sb = build_sandbox("viral-surge", seed=5)
+    assert sb.scenario.surge is not None and sb.scenario.surge.trigger is not None
+    threshold_per_min = sb.scenario.surge.trigger.views_per_hour / 60
+    per_min = sb.social.views[sb.social.video_ids.index("v-viral")].reshape(-1, 12).sum(axis=1)
+    first = int(np.argmax(per_min >= threshold_per_min))
+    assert per_min[first] >= threshold_per_min and 0 < first
+    assert sb.surge_start_s == (first + 1) * 60.0, "featured at the whole minute after its views reached 5K/h"
+    before, after = sb.traffic.writes(sb.surge_start_s - 5).sum(), sb.traffic.writes(sb.surge_start_s).sum()
+    assert after == pytest.approx(12 * before, rel=0.01)
+    quiet = load_scenario("viral-surge")
+    assert quiet.surge is not None and quiet.surge.trigger is not None
+    never = quiet.surge.trigger.model_copy(update={"views_per_hour": 1e9})
+    calm = build_sandbox(quiet.model_copy(update={"surge": quiet.surge.model_copy(update={"trigger": never})}), seed=5)
+    assert calm.surge_start_s is None
+    peak = max(float(calm.traffic.writes(float(t)).sum()) for t in range(0, 5400, 60))
+    assert peak <= 1.01 * float(calm.traffic.normal_writes().sum()), "a video that never trends brings no surge"
 
 
 def test_reactive_beats_nobody_on_the_viral_surge_but_still_throttles() -> None:
@@ -67,7 +87,8 @@ def test_saturday_peak_exercises_pools_and_never_crosses_a_jurisdiction() -> Non
 
 def test_future_load_sees_the_surge_coming_and_nothing_else_does() -> None:
     sb = build_sandbox("viral-surge", seed=1)
-    surge_at = sb.scenario.surge.start_s if sb.scenario.surge else 0.0
+    surge_at = sb.surge_start_s
+    assert surge_at is not None
     normal = sb.future_load(600.0)
     ahead = sb.future_load(surge_at + 300.0)
     table, region = sb.table_names[0], "us-east-1"

@@ -44,8 +44,15 @@ def base() -> dict[str, object]:
         ({"duration_s": None}, "duration_s", "number"),
         ({"faults": [{"at_s": 99999, "kind": "region_down", "target": "us-east-1"}]}, "faults[0].at_s", "before"),
         ({"report": ["happiness"]}, "report", "happiness"),
+        ({"surge": {"window_s": 120, "writes": [2]}}, "surge", "exactly one of start_s"),
+        (
+            {"surge": {"trigger": {"video_id": "v-nope", "views_per_hour": 5000}, "window_s": 120, "writes": [2]}},
+            "surge.trigger.video_id",
+            "'v-nope' is not one of social.videos",
+        ),
     ],
-    ids=["tick", "unknown-key", "bad-switch", "unknown-fault-kind", "negative-surge", "null", "late-fault", "report"],
+    ids=["tick", "unknown-key", "bad-switch", "unknown-fault-kind", "negative-surge", "null", "late-fault", "report",
+         "surge-neither-start-nor-trigger", "trigger-unknown-video"],  # fmt: skip
 )
 def test_invalid_scenario_names_file_and_key(tmp_path: Path, patch: dict[str, object], key: str, expected: str) -> None:
     path = write(tmp_path, {**base(), **patch})

@@ -47,11 +47,11 @@ def mitigation_flags(spec: WarGameSpec, mitigated: bool) -> dict[str, bool]:
     return {name: mitigated and name in spec.mitigations for name in Mitigations.model_fields}
 
 
-def fault_time(scenario: Scenario) -> float:
+def fault_time(scenario: Scenario, surge_start_s: float | None) -> float:
     """When the scenario's trouble starts: its first fault, else its surge, else its start."""
     if scenario.faults:
         return min(f.at_s for f in scenario.faults)
-    return scenario.surge.start_s if scenario.surge else 0.0
+    return surge_start_s if surge_start_s is not None else 0.0
 
 
 def hold_seconds(spec: WarGameSpec) -> float:
@@ -94,11 +94,11 @@ def prepare_sandbox(spec: WarGameSpec, mitigated: bool, seed: int) -> tuple[Sand
     sandbox = build_sandbox(scenario, seed)
     platforms = [p for p in load_prod_platforms().values() if p.settings.kind == "jurisdiction"]
     strategy: Strategy = ControllersStrategy(sandbox, platforms) if mitigated else NoControl()
-    trouble = fault_time(load_scenario(spec.sandbox_scenario))
+    trouble = fault_time(load_scenario(spec.sandbox_scenario), sandbox.surge_start_s)
     start = max(0.0, trouble - spec.baseline_s - LEAD_WALL_S * spec.speed)
     drive(sandbox, strategy, until_tick=int(start / sandbox.dt))
     to_clock = sandbox.clock.now() - sandbox.now
-    peak = scenario.surge.start_s if scenario.surge else trouble
+    peak = sandbox.surge_start_s if sandbox.surge_start_s is not None else trouble
     return sandbox, strategy, trouble + to_clock, peak + to_clock
 
 

@@ -1,16 +1,15 @@
 """Build the predictive scaler's configuration from the platform model and ``settings.yaml``.
 
 Per-unit capacities come from the platform model (SPEC sections 5-6): 1 WCU serves 60 writes/min; a
-pod serves ``rps_per_instance`` API calls/s and a view makes ``api_calls_per_view`` of them. A viral
-video's views translate into platform writes by SPEC 7's rule (``viral_rule`` in ``settings.yaml``:
-5K views/h -> 10K WCU), spread over regions by their traffic share and over tables by their share of
-writes (the platform model's ``writes_per_day``, or the backend's own mix when it models fewer
-tables). Lead times, quantile and hysteresis come from ``settings.yaml``.
+pod serves ``rps_per_instance`` API calls/s and a view makes ``api_calls_per_view`` of them. Every
+written table of the model is sized, in every region of its stack. What a trending video does to
+writes (SPEC 7's viral threshold, SPEC 8's surge profile), lead times, quantile and hysteresis come
+from ``settings.yaml``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -23,24 +22,13 @@ from controllers.predictive.models import (
     PredictiveConfig,
     ResourceKind,
     ResourceSpec,
+    TrendingRule,
 )
 from stacks.loading import ConfigError
 from stacks.model import PlatformModel
 
 SETTINGS_FILE = Path(__file__).with_name("settings.yaml")
 SECONDS_PER_MIN = 60.0
-
-
-class ViralRule(Frozen):
-    """SPEC 7: a video forecast above ``views_per_hour`` needs ``write_units`` WCU platform-wide."""
-
-    views_per_hour: float = Field(gt=0)
-    write_units: float = Field(gt=0)
-
-    @property
-    def writes_per_view(self) -> float:
-        """Platform writes/min per view/min of a viral video."""
-        return self.write_units * SECONDS_PER_MIN / (self.views_per_hour / SECONDS_PER_MIN)
 
 
 class PredictiveSettings(Frozen):
@@ -52,7 +40,8 @@ class PredictiveSettings(Frozen):
     warm_settle_s: float = Field(ge=0)
     score_horizon_s: float = Field(gt=0)
     services: tuple[str, ...] = ()
-    viral_rule: ViralRule
+    trending: TrendingRule
+    write_target_utilisation: float = Field(gt=0, le=1)
     forecast: ForecastConfig
 
 
@@ -71,37 +60,28 @@ def load_settings(path: Path = SETTINGS_FILE) -> PredictiveSettings:
         raise ConfigError(str(path), key, first["msg"]) from None
 
 
-def platform_table_shares(platform: PlatformModel) -> dict[str, float]:
-    """Each written table's share of the platform's writes (``writes_per_day``)."""
-    tables = [t for t in platform.settings.tables if t.writes_per_day > 0]
-    total = sum(t.writes_per_day for t in tables)
-    return {t.name: t.writes_per_day / total for t in tables} if total else {}
+def written_tables(platform: PlatformModel) -> list[str]:
+    """The platform model's tables that take writes (``writes_per_day`` > 0)."""
+    return [t.name for t in platform.settings.tables if t.writes_per_day > 0]
 
 
 def table_resources(
-    platform: PlatformModel, settings: PredictiveSettings, shares: Mapping[str, float] | None = None
+    platform: PlatformModel, settings: PredictiveSettings, tables: Sequence[str] | None = None
 ) -> list[ResourceSpec]:
     """Warm throughput and provisioned capacity of every written table, in every region of the stack."""
-    rule = settings.viral_rule
-    table_shares = shares if shares is not None else platform_table_shares(platform)
-    out: list[ResourceSpec] = []
-    for region in platform.allowed_regions:
-        share = platform.regions[region].traffic_share
-        for table, table_share in table_shares.items():
-            for kind in (ResourceKind.TABLE_WARM, ResourceKind.TABLE_PROVISIONED):
-                out.append(
-                    ResourceSpec(
-                        kind=kind,
-                        name=table,
-                        region=region,
-                        demand=Demand.WRITES,
-                        per_event=rule.writes_per_view * share * table_share,
-                        events_per_unit_per_min=SECONDS_PER_MIN,
-                        lead_time_s=settings.lead_times_s[kind],
-                        trigger_views_per_min=rule.views_per_hour / SECONDS_PER_MIN,
-                    )
-                )
-    return out
+    return [
+        ResourceSpec(
+            kind=kind,
+            name=table,
+            region=region,
+            demand=Demand.WRITES,
+            events_per_unit_per_min=SECONDS_PER_MIN,
+            lead_time_s=settings.lead_times_s[kind],
+        )
+        for region in platform.allowed_regions
+        for table in (tables if tables is not None else written_tables(platform))
+        for kind in (ResourceKind.TABLE_WARM, ResourceKind.TABLE_PROVISIONED)
+    ]
 
 
 def deployment_resources(platform: PlatformModel, settings: PredictiveSettings) -> list[ResourceSpec]:
@@ -133,16 +113,18 @@ def build_config(
     *,
     shadow: bool = False,
     kinds: frozenset[ResourceKind] = frozenset(ResourceKind),
-    table_shares: Mapping[str, float] | None = None,
+    tables: Sequence[str] | None = None,
 ) -> PredictiveConfig:
     """The scaler's configuration for these stacks (global stacks hold no tables or services)."""
     s = settings or load_settings()
     stacks = [p for p in platforms if p.settings.kind == "jurisdiction"]
-    both = [r for p in stacks for r in (*table_resources(p, s, table_shares), *deployment_resources(p, s))]
+    both = [r for p in stacks for r in (*table_resources(p, s, tables), *deployment_resources(p, s))]
     resources = [r for r in both if r.kind in kinds]
     return PredictiveConfig(
         resources=tuple(resources),
         forecast=s.forecast,
+        trending=s.trending,
+        write_target_utilisation=s.write_target_utilisation,
         az_loss_capacity_fraction=s.az_loss_capacity_fraction,
         scale_in_below=s.scale_in_below,
         scale_in_after_s=s.scale_in_after_s,

@@ -2,10 +2,16 @@
 
 1. Fold the new mention/view readings into each video's forecaster (``forecasting.py``) and score
    forecasts whose time has come (``scoring.py``).
-2. Per resource: the demand it serves now minus the tracked videos' share is the baseline; add the
-   tracked videos' upper-quantile views over the resource's lead window (tables ~30 min, pods
-   ~1 min), times the resource's events per view; divide by 0.67 when an AZ of its region is
-   impaired; that is the need in units.
+2. Per resource, over its lead window (tables' warm throughput ~30 min, provisioned capacity and
+   pods ~1 min):
+   - tables (writes): a video trends once its views reach the viral threshold (SPEC 7), and the
+     platform's writes then surge by SPEC 8's profile (``TrendingRule``). The onset is the one seen,
+     else the first point where the upper-quantile forecast reaches the threshold (the earliest
+     likely onset). The need is the pre-surge demand times the highest multiplier over the window,
+     at the target utilisation; with no surge in the window, the demand served now;
+   - pods (views): the demand served now minus the tracked videos' share, plus their upper-quantile
+     views, times API calls per view;
+   divided by 0.67 when an AZ of the resource's region is impaired.
 3. Raise to the need at once. Lower only when the need stayed below ``scale_in_below`` x current for
    ``scale_in_after_s`` (hysteresis), never for warm throughput (it cannot be lowered). In shadow
    mode everything is computed and reported, nothing is changed.
@@ -19,6 +25,7 @@ from controllers.predictive.forecasting import forecast_views, forecast_window, 
 from controllers.predictive.models import (
     CapacityChange,
     CurrentCapacity,
+    Demand,
     ForecastPoint,
     ForecastScore,
     Observation,
@@ -30,6 +37,7 @@ from controllers.predictive.models import (
     ResourceSpec,
     ScalerState,
     StreamState,
+    TrendingRule,
     VideoSignal,
 )
 from controllers.predictive.scoring import fold_errors, plan_score, score_due, stream_key
@@ -49,6 +57,10 @@ def track_streams(
             out[key] = update_stream(known, v.mentions_per_min, v.views_per_min, now, cfg.forecast)
         elif v.mentions_per_min >= cfg.forecast.min_mentions_per_min:
             out[key] = start_stream(v.video_id, v.region, now, v.mentions_per_min, v.views_per_min, cfg.forecast)
+        else:
+            continue
+        if out[key].trending_at is None and v.views_per_min >= cfg.trending.views_per_min:
+            out[key] = out[key].model_copy(update={"trending_at": now})
     return out
 
 
@@ -95,6 +107,51 @@ def need_units(
     return max(units, float(spec.min_units))
 
 
+def trending_multiplier(
+    streams: list[StreamState], span: float, windows_by_stream: Windows, rule: TrendingRule, now: float
+) -> float:
+    """1 plus each tracked video's extra write multiplier over ``[now, now + span]``: from the onset
+    seen, else from the first point where its upper forecast reaches the threshold."""
+    extra = 0.0
+    for s in streams:
+        onset = s.trending_at
+        if onset is None:
+            points = windows_by_stream[(stream_key(s.video_id, s.region), span)]
+            onset = next((now + p.horizon_s for p in points if p.views_upper >= rule.views_per_min), None)
+        if onset is not None:
+            extra += rule.peak_multiplier(now - onset, span) - 1.0
+    return 1.0 + extra
+
+
+def surging_now(streams: list[StreamState], rule: TrendingRule, now: float) -> bool:
+    """Is a trending surge under way (its demand is not the base any more)?"""
+    return any(s.trending_at is not None and s.trending_at <= now < s.trending_at + rule.duration_s for s in streams)
+
+
+def size_writes(
+    spec: ResourceSpec,
+    current: CurrentCapacity,
+    streams: list[StreamState],
+    windows_by_stream: Windows,
+    headroom: float,
+    memory: ResourceMemory,
+    cfg: PredictiveConfig,
+    now: float,
+) -> tuple[float, ResourceMemory]:
+    """(units, memory): the pre-surge demand times the trending multiplier over the window, at the
+    target utilisation; the demand served now when no surge is in the window."""
+    surging = surging_now(streams, cfg.trending, now)
+    base = memory.base_demand_per_min if surging and memory.base_demand_per_min is not None else current.demand_per_min
+    multiplier = trending_multiplier(streams, window_s(spec, cfg), windows_by_stream, cfg.trending, now)
+    if multiplier > 1.0:
+        units = base * multiplier * headroom / (spec.events_per_unit_per_min * cfg.write_target_utilisation)
+    else:
+        units = current.demand_per_min * headroom / spec.events_per_unit_per_min
+    if spec.max_units is not None:
+        units = min(units, float(spec.max_units))
+    return max(units, float(spec.min_units)), memory.model_copy(update={"base_demand_per_min": base})
+
+
 def current_units(spec: ResourceSpec, current: CurrentCapacity, memory: ResourceMemory) -> float:
     """Units now; for warm throughput also what was asked and may still be applying (it cannot go back)."""
     if spec.kind is ResourceKind.TABLE_WARM:
@@ -133,6 +190,7 @@ def plan_resource(
                 last_high_at=memory.last_high_at,
                 lead_achieved_s=memory.lead_achieved_s,
                 requested_units=memory.requested_units,
+                base_demand_per_min=memory.base_demand_per_min,
             ),
         )
     quiet = memory.last_high_at is None or now - memory.last_high_at >= cfg.scale_in_after_s
@@ -146,7 +204,11 @@ def plan_resource(
         resource=spec, current_units=have, units=units, need_units=need, reason=Reason.SCALE_IN_AFTER_PEAK
     )
     done = units <= memory.baseline_units
-    kept = ResourceMemory(last_high_at=memory.last_high_at, lead_achieved_s=memory.lead_achieved_s)
+    kept = ResourceMemory(
+        last_high_at=memory.last_high_at,
+        lead_achieved_s=memory.lead_achieved_s,
+        base_demand_per_min=memory.base_demand_per_min,
+    )
     return change, None, kept if done else memory
 
 
@@ -227,9 +289,12 @@ def decide(observation: Observation, cfg: PredictiveConfig, now: float) -> Predi
             continue  # not observed, or an on-demand table: its warm throughput is the lever
         in_scope = [s for s in streams.values() if spec.video_regions is None or s.region in spec.video_regions]
         headroom = az_headroom(spec, observation, cfg)
-        hot, peak = triggered_streams(in_scope, spec, windows, cfg)
-        need = need_units(spec, current, hot, headroom, peak)
         memory = record_lead_time(spec, current, memories.get(spec.key, ResourceMemory()), now)
+        if spec.demand is Demand.WRITES:
+            need, memory = size_writes(spec, current, in_scope, windows, headroom, memory, cfg, now)
+        else:
+            hot, peak = triggered_streams(in_scope, spec, windows, cfg)
+            need = need_units(spec, current, hot, headroom, peak)
         az_bound = headroom > 1 and need / headroom <= current_units(spec, current, memory)
         change, hold, memories[spec.key] = plan_resource(spec, current, need, az_bound, memory, cfg, now)
         changes += [change] if change else []

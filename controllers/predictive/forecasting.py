@@ -52,7 +52,7 @@ def start_stream(
         views_per_min=views,
         kernels=kernels,
         lags=lags,
-        history=((at, mentions, cfg.step_s),),
+        history=((at, mentions, cfg.kernel_span_s),),  # before tracking: assume the rate seen now
     )
 
 

@@ -40,7 +40,7 @@ class ResourceSpec(Frozen):
     name: str = Field(description="table or service name")
     region: str
     demand: Demand
-    per_event: float = Field(gt=0, description="demand events/min of this resource per tracked view")
+    per_event: float = Field(default=1.0, gt=0, description="views resources: demand events/min per tracked view")
     events_per_unit_per_min: float = Field(gt=0, description="events/min one unit serves (1 WCU = 60 writes/min)")
     lead_time_s: float = Field(ge=0, description="from the request to capacity being usable")
     min_units: int = Field(default=0, ge=0)
@@ -85,11 +85,42 @@ class ForecastConfig(Frozen):
     step_s: float = Field(default=30.0, gt=0, description="spacing of forecast points over a lead window")
 
 
+class TrendingRule(Frozen):
+    """SPEC 7 + 8: a video trends once its views reach ``views_per_hour`` (the viral threshold); the
+    platform is then featuring it and its writes surge by ``write_multipliers``, one per ``window_s``
+    (12x, 8x, 5x, 3x, 2x per 2 minutes), then return to normal."""
+
+    views_per_hour: float = Field(default=5000.0, gt=0)
+    write_multipliers: tuple[float, ...] = Field(default=(12.0, 8.0, 5.0, 3.0, 2.0), min_length=1)
+    window_s: float = Field(default=120.0, gt=0)
+
+    @property
+    def views_per_min(self) -> float:
+        return self.views_per_hour / 60.0
+
+    @property
+    def duration_s(self) -> float:
+        return self.window_s * len(self.write_multipliers)
+
+    def peak_multiplier(self, since_onset_s: float, span_s: float) -> float:
+        """Highest write multiplier over ``[since_onset_s, since_onset_s + span_s]`` (1 outside the surge)."""
+        first = max(since_onset_s, 0.0)
+        last = since_onset_s + span_s
+        if last < 0 or first >= self.duration_s:
+            return 1.0
+        windows = range(int(first // self.window_s), min(int(last // self.window_s), len(self.write_multipliers) - 1) + 1)
+        return max(1.0, *(self.write_multipliers[k] for k in windows))
+
+
 class PredictiveConfig(Frozen):
     """How the scaler turns forecasts into capacity."""
 
     resources: tuple[ResourceSpec, ...]
     forecast: ForecastConfig = ForecastConfig()
+    trending: TrendingRule = TrendingRule()
+    write_target_utilisation: float = Field(
+        default=0.7, gt=0, le=1, description="tables sized for a trending surge run at most this busy"
+    )
     az_loss_capacity_fraction: float = Field(default=0.67, gt=0, le=1, description="capacity left after an AZ loss")
     scale_in_below: float = Field(default=0.6, gt=0, lt=1, description="shrink only when need < this x current")
     scale_in_after_s: float = Field(default=900.0, ge=0, description="quiet time after the last rise")
@@ -154,6 +185,7 @@ class StreamState(Frozen):
     history: tuple[tuple[float, float, float], ...] = Field(
         description="(time, mentions/min, seconds covered) over the delay kernel's span, oldest first"
     )
+    trending_at: float | None = Field(default=None, description="when its views were first seen at the threshold")
 
 
 class PendingScore(Frozen):
@@ -193,6 +225,9 @@ class ResourceMemory(Frozen):
     raises: tuple[tuple[float, float], ...] = Field(default=(), description="(time, units) of each raise")
     requested_units: float = Field(default=0.0, ge=0, description="highest units asked for (warm: still pending)")
     lead_achieved_s: float | None = Field(default=None, description="worst lead of capacity over demand so far")
+    base_demand_per_min: float | None = Field(
+        default=None, description="tables: demand before the trending surge (its multipliers apply to this)"
+    )
 
 
 class ScalerState(Frozen):
