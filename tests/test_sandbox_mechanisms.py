@@ -45,7 +45,7 @@ def test_the_surge_starts_when_the_viral_video_trends_and_not_without_it() -> No
     threshold_per_min = sb.scenario.surge.trigger.views_per_hour / 60
     per_min = sb.social.views[sb.social.video_ids.index("v-viral")].reshape(-1, 12).sum(axis=1)
     first = int(np.argmax(per_min >= threshold_per_min))
-    assert per_min[first] >= threshold_per_min and 0 < first
+    assert first > 0 and per_min[first] >= threshold_per_min
     assert sb.surge_start_s == (first + 1) * 60.0, "featured at the whole minute after its views reached 5K/h"
     before, after = sb.traffic.writes(sb.surge_start_s - 5).sum(), sb.traffic.writes(sb.surge_start_s).sum()
     assert after == pytest.approx(12 * before, rel=0.01)

@@ -51,8 +51,18 @@ def base() -> dict[str, object]:
             "'v-nope' is not one of social.videos",
         ),
     ],
-    ids=["tick", "unknown-key", "bad-switch", "unknown-fault-kind", "negative-surge", "null", "late-fault", "report",
-         "surge-neither-start-nor-trigger", "trigger-unknown-video"],  # fmt: skip
+    ids=[
+        "tick",
+        "unknown-key",
+        "bad-switch",
+        "unknown-fault-kind",
+        "negative-surge",
+        "null",
+        "late-fault",
+        "report",
+        "surge-neither-start-nor-trigger",
+        "trigger-unknown-video",
+    ],
 )
 def test_invalid_scenario_names_file_and_key(tmp_path: Path, patch: dict[str, object], key: str, expected: str) -> None:
     path = write(tmp_path, {**base(), **patch})

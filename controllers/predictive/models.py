@@ -108,7 +108,9 @@ class TrendingRule(Frozen):
         last = since_onset_s + span_s
         if last < 0 or first >= self.duration_s:
             return 1.0
-        windows = range(int(first // self.window_s), min(int(last // self.window_s), len(self.write_multipliers) - 1) + 1)
+        windows = range(
+            int(first // self.window_s), min(int(last // self.window_s), len(self.write_multipliers) - 1) + 1
+        )
         return max(1.0, *(self.write_multipliers[k] for k in windows))
 
 
