@@ -62,10 +62,26 @@ class Price(BaseModel):
         return self.usd
 
 
+class Units(BaseModel):
+    """What the byte units of the prices mean: the one MB -> GB -> TB convention of reelops."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    mb_per_gb: float = Field(gt=0)
+    gb_per_tb: float = Field(gt=0)
+    source: str
+
+    def gb_from_mb(self, mb: float) -> float:
+        return mb / self.mb_per_gb
+
+    def tb_from_gb(self, gb: float) -> float:
+        return gb / self.gb_per_tb
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     currency: str
     as_of: str
+    units: Units
     prices: dict[str, Price]
 
     def price(self, key: str) -> Price:

@@ -71,12 +71,26 @@ class TrafficSpec(Frozen):
     api_calls_per_view: float = Field(gt=0)
     rps_per_instance: float = Field(gt=0)
     avg_video_mb: float = Field(gt=0)
-    uploads_per_day: int = Field(ge=0)
+    uploads_per_day: int = Field(ge=0, description="at peak_dau: SPEC 3's 50K/day at maturity")
+    baseline_uploads_per_day: int = Field(ge=0, description="at dau: SPEC 3's ~7K/day at 3M DAU")
     revenue_per_dau_usd: float = Field(ge=0)
     creator_share: float = Field(ge=0, le=1)
     ltv_usd: float = Field(ge=0)
     churn_after_failure: float = Field(ge=0, le=1)
     session_value_usd: float = Field(ge=0)
+
+    def uploads_per_day_at(self, dau: float) -> float:
+        """Uploads per day at ``dau`` (SPEC 3: ~7K at 3M DAU, 50K at maturity): the one curve for all.
+
+        Piecewise linear through (0, 0), (``dau``, ``baseline_uploads_per_day``) and (``peak_dau``,
+        ``uploads_per_day``), extended beyond ``peak_dau`` with the last slope.
+        """
+        if dau <= self.dau:
+            return self.baseline_uploads_per_day * max(dau, 0.0) / self.dau
+        if self.peak_dau <= self.dau:
+            return self.baseline_uploads_per_day * dau / self.dau
+        slope = (self.uploads_per_day - self.baseline_uploads_per_day) / (self.peak_dau - self.dau)
+        return max(0.0, self.baseline_uploads_per_day + slope * (dau - self.dau))
 
 
 class StepThresholds(Frozen):

@@ -28,12 +28,21 @@ def test_tiered_price_charges_each_slice_at_its_rate(quantity: float, expected: 
 
 
 def test_cdn_egress_tiers_match_spec_section_9() -> None:
+    """SPEC 9: first 10 TB $0.085/GB, next 40 TB $0.080, next 100 TB $0.060, beyond $0.060 (TB in catalogue units)."""
     cat = default_catalogue()
-    first = 10240 * 0.085
-    assert cat.cost("cdn_egress", 10240) == pytest.approx(first)
-    assert cat.cost("cdn_egress", 10241) == pytest.approx(first + 0.080)
-    assert cat.cost("cdn_egress", 51200) == pytest.approx(first + 40960 * 0.080)
-    assert cat.cost("cdn_egress", 153601) == pytest.approx(first + 40960 * 0.080 + 102400 * 0.060 + 0.060)
+    tb = cat.units.gb_per_tb
+    first = 10 * tb * 0.085
+    assert cat.cost("cdn_egress", 10 * tb) == pytest.approx(first)
+    assert cat.cost("cdn_egress", 10 * tb + 1) == pytest.approx(first + 0.080)
+    assert cat.cost("cdn_egress", 50 * tb) == pytest.approx(first + 40 * tb * 0.080)
+    assert cat.cost("cdn_egress", 150 * tb + 1) == pytest.approx(first + 40 * tb * 0.080 + 100 * tb * 0.060 + 0.060)
+
+
+def test_units_are_decimal_as_spec_9_arithmetic_requires() -> None:
+    """SPEC 9's 3,600 TB/month at 3M DAU = 3M x 20 views x 2 MB x 30 days only with 1,000 MB/GB and GB/TB."""
+    units = default_catalogue().units
+    monthly_mb = 3_000_000 * 20 * 2 * 30
+    assert units.tb_from_gb(units.gb_from_mb(monthly_mb)) == pytest.approx(3_600)
 
 
 def test_tiered_price_is_monotonic_and_marginal_rate_never_rises() -> None:
