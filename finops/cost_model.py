@@ -1,9 +1,10 @@
 """Monthly cost by cost centre from usage drivers, and the unit economics finance asks for.
 
 Drivers come from the platform model (traffic, tables, pools, CDN) and ``finops/usage.yaml``;
-prices only from the catalogue. Usage is derived first (``derive_monthly_usage``: what is consumed,
-in catalogue units, and why) and priced second (``price_usage``), so that every dollar traces back
-to a driver and a catalogue entry.
+prices and the MB/GB/TB convention only from the catalogue. Usage is derived first
+(``derive_monthly_usage``: what is consumed, in catalogue units, and why) and priced second
+(``price_usage``), so that every dollar traces back to a driver and a catalogue entry. The sandbox's
+spend meter (``sandbox/spend.py``) uses the same conventions from the same files.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from finops.catalogue import Catalogue
+from finops.catalogue import Catalogue, Units
 from finops.usage import UsageAssumptions
 from stacks.model import COST_CENTERS, CostCenter, PlatformModel, TableSpec, TrafficSpec
 
-MB_PER_GB = 1000.0
 MILLION = 1_000_000.0
 
 
@@ -87,24 +87,15 @@ def drivers_from_platforms(platforms: Sequence[PlatformModel]) -> Drivers:
     )
 
 
-def uploads_per_day(dau: float, traffic: TrafficSpec, usage: UsageAssumptions) -> float:
-    """Linear between the 3M-DAU design point (usage.yaml) and the peak_dau point (platform model)."""
-    ref_dau, ref_uploads = usage.reference.dau, usage.drivers.uploads_per_day_at_reference
-    if traffic.peak_dau == ref_dau:
-        return ref_uploads * dau / ref_dau
-    slope = (traffic.uploads_per_day - ref_uploads) / (traffic.peak_dau - ref_dau)
-    return max(0.0, ref_uploads + slope * (dau - ref_dau))
-
-
-def derive_monthly_usage(dau: int, drivers: Drivers, usage: UsageAssumptions) -> tuple[UsageLine, ...]:
-    """Everything the platform consumes in a month at ``dau``, in catalogue units."""
+def derive_monthly_usage(dau: int, drivers: Drivers, usage: UsageAssumptions, units: Units) -> tuple[UsageLine, ...]:
+    """Everything the platform consumes in a month at ``dau``, in catalogue units (``units``)."""
     t, d, days = drivers.traffic, usage.drivers, usage.days_per_month
     views = dau * t.views_per_dau * days
-    uploads = uploads_per_day(dau, t, usage) * days
+    uploads = t.uploads_per_day_at(dau) * days
     requests = views * t.api_calls_per_view
-    egress_gb = views * t.avg_video_mb / MB_PER_GB
+    egress_gb = units.gb_from_mb(views * t.avg_video_mb)
     lines = [
-        *cdn_usage(egress_gb, views, drivers, usage),
+        *cdn_usage(egress_gb, views, drivers, usage, units),
         *compute_usage(dau, uploads, drivers, usage),
         *storage_usage(dau, usage),
         *table_usage(dau, drivers, usage),
@@ -124,13 +115,20 @@ def derive_monthly_usage(dau: int, drivers: Drivers, usage: UsageAssumptions) ->
     return tuple(line for line in lines if line.quantity > 0)
 
 
-def cdn_usage(egress_gb: float, views: float, drivers: Drivers, usage: UsageAssumptions) -> list[UsageLine]:
-    commit = egress_gb / MB_PER_GB >= usage.purchase.cdn_volume_commit_from_tb
+def egress_item(monthly_gb: float, usage: UsageAssumptions, units: Units) -> str:
+    """The catalogue item CDN egress is bought as at this monthly volume (the volume commit from a size)."""
+    commit = units.tb_from_gb(monthly_gb) >= usage.purchase.cdn_volume_commit_from_tb
+    return "cdn_egress_volume_commit" if commit else "cdn_egress"
+
+
+def cdn_usage(
+    egress_gb: float, views: float, drivers: Drivers, usage: UsageAssumptions, units: Units
+) -> list[UsageLine]:
     shield_requests = views * usage.drivers.cdn_requests_per_view * (1 - drivers.cache_hit_ratio)
     return [
         UsageLine(
             cost_center=CostCenter.CDN,
-            item="cdn_egress_volume_commit" if commit else "cdn_egress",
+            item=egress_item(egress_gb, usage, units),
             quantity=egress_gb,
             driver="views x MB per video",
         ),
@@ -241,11 +239,11 @@ def model_costs(dau: int, drivers: Drivers, usage: UsageAssumptions, catalogue: 
     if dau <= 0:
         raise ValueError(f"dau must be positive, got {dau}")
     t = drivers.traffic
-    lines = price_usage(derive_monthly_usage(dau, drivers, usage), catalogue)
+    lines = price_usage(derive_monthly_usage(dau, drivers, usage, catalogue.units), catalogue)
     by_center = sum_by_cost_center(lines)
     total = sum(by_center.values())
     views = dau * t.views_per_dau * usage.days_per_month
-    uploads = uploads_per_day(dau, t, usage) * usage.days_per_month
+    uploads = t.uploads_per_day_at(dau) * usage.days_per_month
     revenue = dau * t.revenue_per_dau_usd
     payout = revenue * t.creator_share
     return CostModel(

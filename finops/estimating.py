@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from finops.catalogue import Catalogue
-from finops.cost_model import Drivers, uploads_per_day
+from finops.cost_model import Drivers, egress_item
 from finops.usage import UsageAssumptions
 from stacks.model import COST_CENTERS, CostCenter, PlatformModel
 
@@ -141,7 +141,7 @@ def price_gpu_group(r: PlannedResource, ctx: Context) -> list[Usage]:
     stem = "gpu_" + str(overrides[0]["instanceType"] if overrides else "g4dn.xlarge").replace(".", "_")
     spot = f"{stem}_spot" if f"{stem}_spot" in ctx.catalogue.prices else f"{stem}_on_demand"
     region_share = ctx.model.regions[r.region].traffic_share / ctx.share if r.region else 1.0
-    uploads = uploads_per_day(ctx.dau, ctx.drivers.traffic, ctx.usage) * ctx.usage.days_per_month * ctx.share
+    uploads = ctx.drivers.traffic.uploads_per_day_at(ctx.dau) * ctx.usage.days_per_month * ctx.share
     needed = uploads * region_share / ctx.drivers.videos_per_instance_hour / ctx.usage.drivers.gpu_busy_fraction
     burst = max(0.0, needed - base * ctx.hours)
     return [
@@ -204,7 +204,7 @@ def price_queue(r: PlannedResource, ctx: Context) -> list[Usage]:
             )
         ]
     if r.name.endswith("-encode"):
-        uploads = uploads_per_day(ctx.dau, ctx.drivers.traffic, ctx.usage) * ctx.share * ctx.usage.days_per_month
+        uploads = ctx.drivers.traffic.uploads_per_day_at(ctx.dau) * ctx.share * ctx.usage.days_per_month
         return [("sqs_request", uploads * 3 / 1e6, "send + receive + delete per upload")]
     return []
 
@@ -213,11 +213,10 @@ def price_queue(r: PlannedResource, ctx: Context) -> list[Usage]:
 def price_distribution(r: PlannedResource, ctx: Context) -> list[Usage]:
     t = ctx.drivers.traffic
     views = ctx.dau * t.views_per_dau * ctx.usage.days_per_month
-    gb = views * t.avg_video_mb / 1000
-    commit = gb / 1000 >= ctx.usage.purchase.cdn_volume_commit_from_tb
+    gb = ctx.catalogue.units.gb_from_mb(views * t.avg_video_mb)
     shield = views * ctx.usage.drivers.cdn_requests_per_view * (1 - ctx.drivers.cache_hit_ratio) / 10_000
     return [
-        ("cdn_egress_volume_commit" if commit else "cdn_egress", gb, "views x MB per video"),
+        (egress_item(gb, ctx.usage, ctx.catalogue.units), gb, "views x MB per video"),
         ("origin_shield_requests", shield, "views x requests per view x miss ratio"),
     ]
 

@@ -100,7 +100,7 @@ def estimator_config(
     platforms: Sequence[PlatformModel], drivers: Drivers, usage: UsageAssumptions, catalogue: Catalogue
 ) -> EstimatorConfig:
     """Build the estimator's pricing view of the platform (pools, tables, modelled baseline)."""
-    lines = price_usage(derive_monthly_usage(drivers.traffic.dau, drivers, usage), catalogue)
+    lines = price_usage(derive_monthly_usage(drivers.traffic.dau, drivers, usage, catalogue.units), catalogue)
     baseline = dict.fromkeys(COST_CENTERS, 0.0)
     for line in lines:
         if line.item not in MEASURED_ITEMS:
@@ -161,7 +161,7 @@ def measure_rates(
     wcu = read_signal(metrics, SignalName.TABLE_CONSUMED_WCU)
     measured = dict.fromkeys(COST_CENTERS, 0.0)
     views_per_h = sum(s.value for s in starts) * 60
-    gb_per_h = views_per_h * cfg.avg_video_mb / 1000
+    gb_per_h = catalogue.units.gb_from_mb(views_per_h * cfg.avg_video_mb)
     measured["cdn"] += gb_per_h * marginal_price(catalogue, cfg.cdn_key, month_to_date_gb)
     measured["cdn"] += shield_usd_per_hour(starts, hits, cfg, catalogue)
     measured["encoding"] += gpu_usd_per_hour(instances, cfg, catalogue)

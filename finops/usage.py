@@ -39,7 +39,6 @@ class Drivers(Frozen):
     """Usage per unit of a traffic driver."""
 
     app_instance_hours_per_dau: float = Field(gt=0)
-    uploads_per_day_at_reference: float = Field(gt=0)
     gpu_busy_fraction: float = Field(gt=0, le=1)
     caption_minutes_per_upload: float = Field(ge=0)
     storage_gb_per_dau: float = Field(ge=0)

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from finops.catalogue import Catalogue, default_catalogue
+from finops.usage import default_usage
 from ports.clocks import FakeClock
 from ports.types import BillingMode, FaultSpec
 from sandbox.cdn import Cdn
@@ -207,7 +208,7 @@ class Sandbox:
         self.pools.recent = self.upload_recent
         self.live_seen = np.zeros(j)
         self.caption_jobs = 0.0
-        self.delivered_gb = 0.0
+        self.delivered_views = 0.0
         self.shield_requests = 0.0
         self.buffered_writes = 0.0
         self.max_buffer_depth = 0.0
@@ -217,10 +218,9 @@ class Sandbox:
         self.latency_rows = np.tile(np.arange(n), 3)
         self.last_api_ms = np.full(n, self.phys.api_latency_ms)
         self.last_serving = np.arange(n)
-        dau = self.scenario.dau or self.spec.traffic.dau
-        daily_gb = dau * self.spec.traffic.views_per_dau * self.spec.traffic.avg_video_mb / 1024.0
-        self.spend = SpendMeter(catalogue, daily_gb)
-        self.spend_before = SpendMeter(catalogue, daily_gb)
+        dau, t = self.scenario.dau or self.spec.traffic.dau, self.spec.traffic
+        self.spend = SpendMeter(catalogue, default_usage(), dau * t.views_per_dau, t.avg_video_mb)
+        self.spend_before = SpendMeter(catalogue, default_usage(), dau * t.views_per_dau, t.avg_video_mb)
         self.history: deque[tuple[float, FloatArray]] = deque(maxlen=int(HISTORY_S / self.dt) + 2)
 
     # --- switches ----------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ class Sandbox:
         self.last_fail_ratio = (res.failed + cdn.failed) / np.maximum(res.attempted, 1e-12)
         self.last_api_ms = res.api_ms
         self.last_serving = res.serving
-        self.delivered_gb = float(ok.sum()) * dt * self.spec.traffic.avg_video_mb / 1024.0
+        self.delivered_views = float(ok.sum()) * dt
         self.shield_requests = float(cdn.shield_requests.sum()) * dt
         return res.serving
 
@@ -351,11 +351,11 @@ class Sandbox:
     def step_spend(self) -> None:
         dt = self.dt
         s = self.spend
-        s.meter_delivery(self.delivered_gb, self.shield_requests)
+        s.meter_delivery(self.delivered_views, self.shield_requests)
         on_demand = ~self.tables.provisioned
         s.meter_writes(
             float(self.tables.consumed[on_demand].sum()) * dt,
-            self.buffered_writes * self.phys.sqs_requests_per_write,
+            self.buffered_writes,
             self.reads_per_s * dt,
         )
         s.meter_provisioned(float(self.tables.wcu[self.tables.provisioned].sum()) * dt)
@@ -366,31 +366,29 @@ class Sandbox:
         s.meter_gpu(gpu_od, gpu_spot, cpu)
         app = float(self.fleet.replicas.sum() + self.fleet.standby.sum()) + self.other_replicas * len(self.shares)
         s.meter_app(app * dt)
-        s.meter_captions(float(self.caption_jobs) * self.phys.caption_minutes_per_upload)
+        s.meter_captions(float(self.caption_jobs))
 
     def estimate_day_so_far(self, step_s: float = 300.0) -> None:
         """Spend from 00:00 UTC to the scenario start at the initial capacity, for the "today" signals.
 
         The run's own spend (``outcome().spend_usd``) does not include it.
         """
-        m, traffic = self.spend_before, self.spec.traffic
+        m = self.spend_before
         t = -(self.start_epoch % 86_400.0)
         provisioned = self.tables.provisioned
         while t < 0:
             span = min(step_s, -t)
             views, writes = float(self.traffic.views(t).sum()) * span, self.traffic.writes(t) * span
-            m.meter_delivery(
-                views * traffic.avg_video_mb / 1024.0, views * (1 - self.cdn.h0) if self.cdn.shield else 0.0
-            )
-            sqs = float(writes.sum()) * self.phys.sqs_requests_per_write if self.mitigations.write_buffer else 0.0
-            m.meter_writes(float(writes[~provisioned].sum()), sqs, self.reads_per_s * span)
+            m.meter_delivery(views, views * (1 - self.cdn.h0) if self.cdn.shield else 0.0)
+            buffered = float(writes.sum()) if self.mitigations.write_buffer else 0.0
+            m.meter_writes(float(writes[~provisioned].sum()), buffered, self.reads_per_s * span)
             m.meter_provisioned(float(self.tables.wcu[provisioned].sum()) * span)
             m.meter_gpu(
                 sum(p.on_demand for p in self.pools.pools) * span, sum(p.spot for p in self.pools.pools) * span, 0
             )
             app = float(self.fleet.replicas.sum() + self.fleet.standby.sum()) + self.other_replicas * len(self.shares)
             m.meter_app(app * span)
-            m.meter_captions(float(self.traffic.uploads(t).sum()) * span * self.phys.caption_minutes_per_upload)
+            m.meter_captions(float(self.traffic.uploads(t).sum()) * span)
             t += span
 
     def spend_today(self) -> dict[str, float]:

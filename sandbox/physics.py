@@ -1,7 +1,9 @@
 """The sandbox's physical constants: how fast things react, with the SPEC figure each comes from.
 
 They are data, not code: a scenario may override any of them under its ``physics:`` key. Nothing in
-the mechanisms repeats these numbers; the docs (docs/sandbox.md) explain each one.
+the mechanisms repeats these numbers; the docs (docs/sandbox.md) explain each one. What only pricing
+needs (SQS requests per buffered write, caption minutes per upload, MB per GB) is not physics: the
+spend meter reads it from FinOps' usage assumptions and catalogue, as the cost model does.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ class Physics(BaseModel):
     warm_apply_s: float = Field(default=300, ge=0, description="warm throughput completes after ~5 min (SPEC 7)")
     write_latency_ms: float = Field(default=50, gt=0, description="direct table write (SPEC 8 scenario 3)")
     buffer_batch_window_ms: float = Field(default=150, ge=0, description="SQS batch wait: 50 ms -> ~200 ms")
-    sqs_requests_per_write: float = Field(default=1.2, gt=0, description="send + batched receive/delete (10/batch)")
     # serving (SPEC 6, 8 scenario 1)
     serving_target_utilisation: float = Field(default=0.6, gt=0, le=1, description="playback fleet sized for peak")
     api_latency_ms: float = Field(default=40, gt=0)
@@ -70,4 +71,3 @@ class Physics(BaseModel):
     duplicate_share: float = Field(default=0.04, ge=0, lt=1, description="3-5% of uploads are duplicates")
     upload_sigma: float = Field(default=0.12, gt=0, description="spread of the ~20 s pipeline")
     spot_interruptions_per_hour: float = Field(default=0.0, ge=0, description="per spot instance")
-    caption_minutes_per_upload: float = Field(default=1.0, ge=0, description="60 s videos")

@@ -3,7 +3,7 @@
 Rates are fluid (per second, per region), as the law of large numbers makes them at thousands of
 events per second; randomness enters where counts are small (uploads, mentions, spot interruptions).
 Every figure comes from the platform model (DAU, views per DAU, commute peak, interactions, active
-hours, regional shares, uploads per day) or from the scenario (surge multipliers, physics).
+hours, regional shares, uploads per day at the DAU) or from the scenario (surge multipliers, physics).
 All regions share one platform clock (the shares are shares of one global curve, as in SPEC 6).
 """
 
@@ -51,9 +51,8 @@ class Traffic:
         self.active_start = phys.active_hours_start
         self.active_hours = spec.active_hours
         self.mix = np.asarray([phys.write_mix[k] for k in phys.write_mix], dtype=float)
-        self.uploads_per_day = float(
-            spec.uploads_per_day if scenario.uploads.uploads_per_day is None else scenario.uploads.uploads_per_day
-        )
+        given = scenario.uploads.uploads_per_day  # None: the platform model's curve at this DAU (SPEC 3)
+        self.uploads_per_day = spec.uploads_per_day_at(dau) if given is None else float(given)
         self.start_epoch = scenario.start_epoch
         self.surge = scenario.surge
         self.surge_start = None if scenario.surge is None else scenario.surge.start_s

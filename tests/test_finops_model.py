@@ -27,17 +27,17 @@ def model_at(dau: int, drivers: Drivers) -> CostModel:
 
 
 def quantity(drivers: Drivers, dau: int, *items: str) -> float:
-    return sum(u.quantity for u in derive_monthly_usage(dau, drivers, default_usage()) if u.item in items)
+    usage = derive_monthly_usage(dau, drivers, default_usage(), default_catalogue().units)
+    return sum(u.quantity for u in usage if u.item in items)
 
 
 def test_model_reproduces_spec_section_9_usage_at_3m_dau(drivers: Drivers) -> None:
-    ref = default_usage().reference
-    assert quantity(drivers, ref.dau, "cdn_egress") / 1000 == pytest.approx(ref.cdn_egress_tb, rel=0.01)
+    ref, units = default_usage().reference, default_catalogue().units
+    assert units.tb_from_gb(quantity(drivers, ref.dau, "cdn_egress")) == pytest.approx(ref.cdn_egress_tb, rel=0.01)
     assert quantity(drivers, ref.dau, "app_compute_on_demand") == pytest.approx(ref.app_instance_hours, rel=0.01)
     assert quantity(drivers, ref.dau, "gpu_g4dn_xlarge_spot") == pytest.approx(ref.gpu_spot_hours, rel=0.01)
-    assert quantity(drivers, ref.dau, "s3_standard", "s3_infrequent_access", "s3_archive") / 1024 == pytest.approx(
-        ref.storage_tb, rel=0.01
-    )
+    stored_gb = quantity(drivers, ref.dau, "s3_standard", "s3_infrequent_access", "s3_archive")
+    assert units.tb_from_gb(stored_gb) == pytest.approx(ref.storage_tb, rel=0.01)
     assert quantity(drivers, ref.dau, "asr_captions") == pytest.approx(ref.caption_minutes, rel=0.01)
 
 
@@ -56,7 +56,7 @@ def test_volume_tiers_apply_at_10m_dau(drivers: Drivers) -> None:
     assert "cdn_egress" not in items
     assert big.cost_per_dau_usd < small.cost_per_dau_usd
     commit = next(line for line in big.lines if line.item == "cdn_egress_volume_commit")
-    assert commit.quantity / 1000 == pytest.approx(12_000, rel=0.01)
+    assert default_catalogue().units.tb_from_gb(commit.quantity) == pytest.approx(12_000, rel=0.01)
     assert commit.usd == pytest.approx(commit.quantity * 0.050)
 
 
