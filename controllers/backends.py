@@ -4,13 +4,16 @@ Each backend builds, per controller name, a :class:`Runner` with that controller
 needs, sharing one audit log and one metrics registry. On the sandbox, the loop's clock steps the
 model (``SandboxLoopClock.sleep`` advances model time), so the same ``run_together`` loop that
 sleeps in production runs a scenario in fast time. On AWS: Prometheus for signals, DynamoDB +
-CloudWatch for tables, Kubernetes for Deployments and the Lease, SQS + Auto Scaling for pools.
+CloudWatch for tables, Kubernetes for Deployments and the Lease, SQS + Auto Scaling for pools; the
+budget breaker keeps its memory in DynamoDB, its flag knobs in SSM, caps spot burst through the GPU
+groups' MaxSize and notifies through the budget SNS topics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from controllers.predictive.configuring import build_config
@@ -105,12 +108,14 @@ class AwsEndpoints:
     aws_endpoint_url: str | None = None
     kube_hosts: Mapping[str, str] = field(default_factory=dict)
     timeout_s: float = 5.0
+    breaker_settings: Path | None = None  # YAML overriding the breaker's AWS names (aws_adapters.load_settings)
 
 
 def aws_runners(
     platforms: Sequence[PlatformModel], names: Sequence[str], shared: Shared, endpoints: AwsEndpoints, clock: Any
 ) -> list[Runner[Any]]:
-    """Runners for the named controllers over Prometheus, DynamoDB/CloudWatch, Kubernetes and Auto Scaling."""
+    """Runners for the named controllers over Prometheus, DynamoDB/CloudWatch, Kubernetes, Auto Scaling,
+    and for the breaker SSM, SNS and its DynamoDB state item. Raises ValueError on bad breaker settings."""
     from controllers.adapters.dynamodb import DynamoTables, region_clients
     from controllers.adapters.kube import KubeDeployments, api_client
     from controllers.adapters.prometheus import PrometheusMetrics
@@ -134,7 +139,23 @@ def aws_runners(
         runners.append(shared.runner(PredictiveScaler(config), ports, clock))
     if "pool-scaler" in names:
         runners.append(aws_pool_runner(stacks, shared, endpoints, clock))
+    if "breaker" in names:
+        runners.append(aws_breaker_runner(platforms, shared, endpoints, clock, metrics))
     return runners
+
+
+def aws_breaker_runner(
+    platforms: Sequence[PlatformModel], shared: Shared, endpoints: AwsEndpoints, clock: Any, metrics: Any
+) -> Runner[Any]:
+    """The budget breaker over Prometheus telemetry, its state in DynamoDB, knobs in SSM + Auto Scaling, SNS."""
+    from controllers.adapters.aws import AwsClients, client_config
+    from controllers.breaker.aws_adapters import aws_breaker_ports, load_settings
+    from controllers.breaker.breaking import build_breaker
+
+    settings = load_settings(endpoints.breaker_settings, platforms)
+    breaker = build_breaker(platforms)
+    clients = AwsClients.at(endpoints.aws_endpoint_url, client_config(endpoints.timeout_s))
+    return shared.runner(breaker, aws_breaker_ports(settings, clients, metrics, breaker.config.policy), clock)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def aws_errors() -> tuple[type[Exception], ...]:
     return (BotoCoreError, ClientError)
 
 
-def error_code(exc: Exception) -> str:
+def error_code(exc: BaseException) -> str:
     """The AWS error code of a ClientError (``ThrottlingException``...), or the exception's type name."""
     response = getattr(exc, "response", None)
     if isinstance(response, Mapping):

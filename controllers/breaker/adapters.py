@@ -8,6 +8,8 @@
 - ``SqsBudgetAlerts``: AWS Budgets publishes to the budget SNS topic; an SQS queue subscribed to it
   is polled here and the latest alert of the day is kept (the slow, second signal).
 - ``SnsNotifier``: notifications published to an SNS topic.
+
+The breaker's AWS state store and knobs (DynamoDB, SSM, Auto Scaling) are in ``aws_adapters``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from controllers.adapters.aws import aws_client, aws_errors
+from controllers.adapters.aws import AwsClients, aws_client, port_errors
 from controllers.breaker.models import BillingAlert, BreakerMemory, BreakerPolicy, Channel
 from ports.interfaces import PortError
 
@@ -127,21 +130,25 @@ def to_usd(raw: str) -> float:
 class SqsBudgetAlerts:
     """Polls the SQS queue subscribed to the budget SNS topic; keeps the latest actual-spend alert."""
 
-    def __init__(self, queue_url: str, *, region: str, endpoint_url: str | None = None) -> None:
-        self.queue_url = queue_url
-        self.client = aws_client("sqs", region, endpoint_url)
+    def __init__(
+        self, queue: str, *, region: str, endpoint_url: str | None = None, clients: AwsClients | None = None
+    ) -> None:
+        """``queue``: the queue's URL, or its name (looked up on first poll)."""
+        self.queue = queue
+        self.queue_url: str | None = queue if "://" in queue else None
+        self.client = clients.client("sqs", region) if clients else aws_client("sqs", region, endpoint_url)
         self.last: BillingAlert | None = None
         self.ignored = 0
 
     def latest(self, now: float) -> BillingAlert | None:
         """Drain what arrived since the last poll, delete it, and return the newest alert."""
-        try:
+        with port_errors(f"budget alert queue {self.queue}"):
+            if self.queue_url is None:
+                self.queue_url = str(self.client.get_queue_url(QueueName=self.queue)["QueueUrl"])
             reply = self.client.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
             for message in reply.get("Messages", []):
                 self._take(message.get("Body", ""), now)
                 self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        except aws_errors() as exc:
-            raise PortError(f"budget alert queue {self.queue_url}: {exc}") from exc
         return self.last
 
     def _take(self, body: str, now: float) -> None:
@@ -153,20 +160,38 @@ class SqsBudgetAlerts:
 
 
 class SnsNotifier:
-    """Publishes notifications to one SNS topic per channel."""
+    """Publishes notifications to one SNS topic per channel (topic ARNs, or names in this account)."""
 
-    def __init__(self, topics: dict[Channel, str], *, region: str, endpoint_url: str | None = None) -> None:
-        self.topics = topics
-        self.client = aws_client("sns", region, endpoint_url)
+    def __init__(
+        self,
+        topics: Mapping[Channel, str],
+        *,
+        region: str,
+        endpoint_url: str | None = None,
+        clients: AwsClients | None = None,
+    ) -> None:
+        self.topics = dict(topics)
+        self.region = region
+        self.client = clients.client("sns", region) if clients else aws_client("sns", region, endpoint_url)
+        self.sts = clients.client("sts", region) if clients else aws_client("sts", region, endpoint_url)
+        self.account: str | None = None
+
+    def topic_arn(self, topic: str) -> str:
+        """An ARN as is; a name becomes this account's topic of that name in ``region``."""
+        if topic.startswith("arn:"):
+            return topic
+        if self.account is None:
+            with port_errors("STS GetCallerIdentity (the account of the SNS topics)"):
+                self.account = str(self.sts.get_caller_identity()["Account"])
+        return f"arn:aws:sns:{self.region}:{self.account}:{topic}"
 
     def notify(self, channel: Channel, message: str, *, dry_run: bool) -> None:
         topic = self.topics.get(channel)
         if topic is None or dry_run:
             return
-        try:
-            self.client.publish(TopicArn=topic, Message=message, Subject=f"reelops budget breaker ({channel})")
-        except aws_errors() as exc:
-            raise PortError(f"SNS publish to {topic}: {exc}") from exc
+        with port_errors(f"SNS publish to {topic} ({channel})"):
+            arn = self.topic_arn(topic)
+            self.client.publish(TopicArn=arn, Message=message, Subject=f"reelops budget breaker ({channel})")
 
 
 class MemoryBreakerStore:
@@ -190,57 +215,3 @@ class MemoryNotifier:
 
     def notify(self, channel: Channel, message: str, *, dry_run: bool) -> None:
         self.sent.append((channel, message, dry_run))
-
-
-class AsgSpotCapKnobs:
-    """``spot_burst_share`` on AWS: each GPU pool's Auto Scaling group MaxSize is lowered to
-    ``base + share x (max - base)`` (desired capacity too, when above), and set back to the stack's
-    max on restore. Other knobs go to ``flags`` (a feature-flag store such as FileKnobs), which the
-    player and the analytics pipeline read.
-    """
-
-    def __init__(
-        self,
-        groups: dict[str, tuple[int, int]],
-        flags: FileKnobs,
-        *,
-        region: str,
-        endpoint_url: str | None = None,
-    ) -> None:
-        self.groups = groups  # ASG name -> (on-demand base, max size from the stack)
-        self.flags = flags
-        self.client = aws_client("autoscaling", region, endpoint_url)
-
-    def read_knobs(self) -> dict[str, float]:
-        values = self.flags.read_knobs()
-        shares = [self._share(g) for g in self._describe()]
-        values["spot_burst_share"] = min(shares, default=1.0)
-        return values
-
-    def set_knob(self, knob: str, value: float, *, dry_run: bool) -> None:
-        if knob != "spot_burst_share":
-            self.flags.set_knob(knob, value, dry_run=dry_run)
-            return
-        for group in self._describe():
-            base, top = self.groups[group["AutoScalingGroupName"]]
-            cap = base + int(value * max(0, top - base))
-            update = {"AutoScalingGroupName": group["AutoScalingGroupName"], "MaxSize": cap}
-            if group["DesiredCapacity"] > cap:
-                update["DesiredCapacity"] = cap
-            if not dry_run:
-                self._call(lambda u=update: self.client.update_auto_scaling_group(**u))
-
-    def _share(self, group: dict[str, Any]) -> float:
-        base, top = self.groups[group["AutoScalingGroupName"]]
-        return 1.0 if top <= base else (group["MaxSize"] - base) / (top - base)
-
-    def _describe(self) -> list[dict[str, Any]]:
-        reply = self._call(lambda: self.client.describe_auto_scaling_groups(AutoScalingGroupNames=list(self.groups)))
-        return list(reply.get("AutoScalingGroups", []))
-
-    @staticmethod
-    def _call(fn: Any) -> Any:
-        try:
-            return fn()
-        except aws_errors() as exc:
-            raise PortError(f"Auto Scaling: {exc}") from exc

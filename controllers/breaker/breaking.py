@@ -8,7 +8,7 @@ honouring dry-run in each port.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from controllers.breaker.decide import NAME, decide_breaker
@@ -21,13 +21,14 @@ from controllers.breaker.models import (
     BudgetAlertSource,
     KnobActuator,
     Notifier,
+    RestorableKnobs,
     load_policy,
 )
 from finops.catalogue import Catalogue, default_catalogue
 from finops.cost_model import drivers_from_platforms
 from finops.spending import SpendEstimate, SpendEstimator, estimator_config
 from finops.usage import default_usage
-from ports.interfaces import MetricsSource
+from ports.interfaces import MetricsSource, PortError
 from stacks.model import PlatformModel
 
 
@@ -71,11 +72,59 @@ class BudgetBreaker:
         return decision
 
     def apply(self, decision: BreakerDecision, ports: BreakerPorts, *, dry_run: bool) -> None:
-        for knob, value in decision.knob_targets.items():
-            ports.knobs.set_knob(knob, value, dry_run=dry_run)
+        """Knobs (all or none), then memory (knobs put back if it cannot be saved), then people.
+
+        A knob or store fault leaves the knobs as they were and raises PortError, so the memory never
+        disagrees with the platform. A notification fault comes last: the change stands and is saved,
+        the other channels are still told, and a PortError names the channels that were not.
+        """
+        undo = set_knobs_together(ports.knobs, decision.knob_targets, dry_run=dry_run)
+        try:
+            ports.store.save(decision.memory, dry_run=dry_run)
+        except PortError as exc:
+            raise PortError(f"breaker memory not saved ({exc}); knobs put back: {undo()}") from None
+        failed: list[str] = []
         for channel in decision.notify:
-            ports.notifier.notify(channel, describe(decision), dry_run=dry_run)
-        ports.store.save(decision.memory, dry_run=dry_run)
+            try:
+                ports.notifier.notify(channel, describe(decision), dry_run=dry_run)
+            except PortError as exc:
+                failed.append(f"{channel}: {exc}")
+        if failed:
+            raise PortError(f"{decision.state} applied and saved, but not notified: {'; '.join(failed)}")
+
+
+def set_knobs_together(knobs: KnobActuator, targets: dict[str, float], *, dry_run: bool) -> Callable[[], str]:
+    """Set every target knob or none; returns how to put them back (a no-op in dry-run)."""
+    if not targets or dry_run:
+        for knob, value in targets.items():
+            knobs.set_knob(knob, value, dry_run=True)
+        return lambda: "nothing changed"
+    snapshot = knobs.snapshot() if isinstance(knobs, RestorableKnobs) else knobs.read_knobs()
+    done: list[str] = []
+
+    def undo() -> str:
+        if isinstance(knobs, RestorableKnobs):
+            return knobs.restore(snapshot)
+        return restore_knobs(knobs, {k: float(snapshot.get(k, targets[k])) for k in done})
+
+    for knob, value in targets.items():
+        try:
+            knobs.set_knob(knob, value, dry_run=False)
+        except PortError as exc:
+            raise PortError(f"setting {knob}={value:g} failed ({exc}); put back: {undo()}") from None
+        done.append(knob)
+    return undo
+
+
+def restore_knobs(knobs: KnobActuator, values: dict[str, float]) -> str:
+    """Best effort: set each knob back; says which could not be (they stay as the platform has them)."""
+    failed = []
+    for knob, value in values.items():
+        try:
+            knobs.set_knob(knob, value, dry_run=False)
+        except PortError as exc:
+            failed.append(f"{knob} ({exc})")
+    return f"all {len(values)} knob(s)" if not failed else f"{len(values) - len(failed)} of {len(values)}; not {failed}"
 
 
 def describe(decision: BreakerDecision) -> str:

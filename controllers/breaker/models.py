@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol, Self
+from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -196,6 +196,16 @@ class KnobActuator(Protocol):
     def read_knobs(self) -> dict[str, float]: ...
 
     def set_knob(self, knob: str, value: float, *, dry_run: bool) -> None: ...
+
+
+@runtime_checkable
+class RestorableKnobs(Protocol):
+    """Knobs that can put the platform back exactly as a snapshot found it (not only the knob values:
+    e.g. the desired capacity a spot cap lowered), used when an apply fails part-way."""
+
+    def snapshot(self) -> Any: ...
+
+    def restore(self, snapshot: Any) -> str: ...
 
 
 class BreakerStore(Protocol):
