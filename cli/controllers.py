@@ -65,6 +65,10 @@ def run_command(
     metrics_port: Annotated[
         int | None, typer.Option(help="serve reelops_controller_* on 127.0.0.1:PORT/metrics")
     ] = None,
+    breaker_settings: Annotated[
+        Path | None,
+        typer.Option(help="aws: YAML overriding the breaker's state table, SSM prefix, topics, alert queue, groups"),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Reconcile every interval: observe -> decide -> apply (or not, with --dry-run); every decision
@@ -92,6 +96,7 @@ def run_command(
             parse_hosts(kube_api or []),
             lease,
             shadow,
+            breaker_settings,
         )
     counts = Counter((r.controller, r.outcome.value) for r in log.records)
     outcomes = {f"{c}:{o}": n for (c, o), n in sorted(counts.items())}
@@ -156,16 +161,16 @@ def run_on_aws(
     kube_hosts: dict[str, str],
     lease_name: str | None,
     shadow: bool,
+    breaker_settings: Path | None = None,
 ) -> tuple[int, dict[str, object]]:
     import socket
 
     from controllers.backends import AwsEndpoints, Shared, aws_runners
     from controllers.runtime.running import run_together
+    from finops.validating import FinopsInputError
     from ports.clocks import WallClock
     from stacks.loading import ConfigError, load_prod_platforms
 
-    if "breaker" in names:
-        err.print("breaker: on AWS run it with `ops breaker` (its own state file and notifiers); skipped here")
     try:
         platforms = list(load_prod_platforms().values())
     except ConfigError as exc:
@@ -180,6 +185,14 @@ def run_on_aws(
     shared = Shared(dry_run=dry_run, interval_s=interval_s, audit=log, lease=gate, shadow=shadow)
     serve_metrics(shared, metrics_port)
     clock = WallClock()
-    endpoints = AwsEndpoints(prometheus_url=prometheus_url, aws_endpoint_url=aws_endpoint_url, kube_hosts=kube_hosts)
-    runners = aws_runners(platforms, names, shared, endpoints, clock)
+    endpoints = AwsEndpoints(
+        prometheus_url=prometheus_url,
+        aws_endpoint_url=aws_endpoint_url,
+        kube_hosts=kube_hosts,
+        breaker_settings=breaker_settings,
+    )
+    try:
+        runners = aws_runners(platforms, names, shared, endpoints, clock)
+    except FinopsInputError as exc:
+        fail_invalid(str(exc))
     return run_together(runners, clock, interval_s, iterations=iterations), {}
