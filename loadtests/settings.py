@@ -14,7 +14,7 @@ from pathlib import Path
 
 VIDEO_START_P95_SLO_MS = 300.0  # SPEC section 10
 VIDEO_START_ERROR_RATIO_SLO = 0.01  # availability budget for a plain load test (war games set their own)
-VIDEOS_PER_SESSION = 20  # SPEC section 1: ~20 thirty-second videos per session
+VIDEOS_PER_SESSION = 20  # SPEC section 1: ~20 thirty-second videos per session (plain load tests)
 BACK_SWIPE_PROBABILITY = 0.15
 WRITE_RETRY_BACKOFF_S = (0.1, 0.5, 2.0)  # SPEC section 8: client retry 100 ms, 500 ms, 2 s
 # P2 interaction writes are "delayed, never lost" (SPEC 5): the app keeps them in its outbox and keeps
@@ -41,6 +41,8 @@ class LoadSettings:
     ramp_s: float = 600.0
     start_wall: float | None = None
     weights: dict[str, int] = field(default_factory=lambda: {"learner": 6, "creator": 1, "writer": 3})
+    views_per_session: int = VIDEOS_PER_SESSION  # war games: SPEC 6's 3 views per session (platform model)
+    client_retry: bool = True  # the app retries failed video starts (SPEC 8); off in unmitigated war games
 
 
 def parse_weights(text: str, name: str) -> dict[str, float]:
@@ -110,4 +112,22 @@ def read_settings(env: Mapping[str, str] | None = None) -> LoadSettings:
         ramp_s=read_number(env, "REELOPS_RAMP_S", 600.0) or 600.0,
         start_wall=read_number(env, "REELOPS_START_WALL", 0.0) or None,
         weights=weights,
+        views_per_session=read_count(env, "REELOPS_VIEWS_PER_SESSION", VIDEOS_PER_SESSION),
+        client_retry=read_flag(env, "REELOPS_CLIENT_RETRY", True),
     )
+
+
+def read_count(env: Mapping[str, str], name: str, default: int) -> int:
+    value = read_number(env, name, default)
+    if value < 1 or value != int(value):
+        raise SettingsError(f"{name}: expected a whole number >= 1, got {env.get(name)!r}")
+    return int(value)
+
+
+def read_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in ("0", "1"):
+        raise SettingsError(f"{name}: expected 0 or 1, got {raw!r}")
+    return raw == "1"

@@ -1,8 +1,12 @@
 """The platform's users as Locust sees them: learners, creators and interaction writers.
 
-- A learner watches a session of ~20 videos (SPEC section 1), swiping back now and then; each video
-  watched writes a "view" interaction with a client-generated id, in the background (the app does
-  not block the next swipe on it).
+- A learner watches sessions of ``REELOPS_VIEWS_PER_SESSION`` videos (plain runs: ~20, SPEC section 1;
+  war games: SPEC 6's 3 views per session), swiping back now and then; a failed video start is
+  retried by the app (SPEC 8: 100 ms, 500 ms, 2 s of model time), and a session whose start still
+  fails is a user-perceived failure (loadtests/sessions.py). Sessions start at a constant pace
+  whatever their outcome, each in the next region by traffic share. Each video watched writes a
+  "view" interaction with a client-generated id, in the background (the app does not block the
+  next swipe on it).
 - A creator uploads a 60-second video in their jurisdiction (SPEC section 3).
 - A writer likes, comments and emits ML events: writes with client-generated ids, retried on 429/503
   with the spec's backoff (100 ms, 500 ms, 2 s) and then from the app's outbox every 2 s for up to 5
@@ -19,13 +23,13 @@ import uuid
 from typing import Any
 
 import gevent
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, constant_pacing, task
 
-from loadtests.recording import record_write
+from loadtests.recording import record_session, record_write
 from loadtests.regions import RegionPicker
+from loadtests.sessions import pacing_s, retry_delays, watch_session
 from loadtests.settings import (
     BACK_SWIPE_PROBABILITY,
-    VIDEOS_PER_SESSION,
     WRITE_OUTBOX_MODEL_S,
     WRITE_RETRY_BACKOFF_S,
     LoadSettings,
@@ -34,6 +38,7 @@ from loadtests.settings import (
 
 SETTINGS: LoadSettings = read_settings()
 THINK = SETTINGS.think_time_s
+START_RETRY_DELAYS = retry_delays(SETTINGS.speed, SETTINGS.client_retry)
 
 
 PICKERS: dict[str, RegionPicker] = {}
@@ -84,27 +89,37 @@ class PlatformUser(FastHttpUser):
 
 
 class LearnerUser(PlatformUser):
-    """A learning session: ~20 video starts with back-swipes; each video watched writes a view."""
+    """Viewing sessions: video starts with back-swipes and client retries; each video watched writes a view."""
 
     weight = SETTINGS.weights.get("learner", 6)
+    wait_time = constant_pacing(pacing_s(SETTINGS.views_per_session, THINK, SETTINGS.p95_slo_ms))
 
     @task
     def watch_session(self) -> None:
         region, user_id = pick_region("learner"), f"u{random.randrange(10_000_000)}"
         history: list[str] = []
-        for _ in range(VIDEOS_PER_SESSION):
-            video = next_video(history)
-            history.append(video)
-            body = {"region": region, "user_id": user_id, "video_id": video}
-            with self.client.post("/edge/video-start", json=body, name="video-start", catch_response=True) as resp:
+        started = time.time()
+
+        def start(view: int, attempt: int) -> bool:
+            if attempt == 0:
+                history.append(next_video(history))
+            body = {"region": region, "user_id": user_id, "video_id": history[-1]}
+            name = "video-start" if attempt == 0 else "video-start (retry)"
+            with self.client.post("/edge/video-start", json=body, name=name, catch_response=True) as resp:
                 if resp.status_code != 200:
                     resp.failure(f"HTTP {resp.status_code}")
-                    watched = False
-                else:
-                    watched = True
-            if watched:  # the app records the view in the background; the learner keeps swiping
-                gevent.spawn(self.write, "view", region, user_id)
-            gevent.sleep(random.uniform(THINK * 0.5, THINK * 1.5))
+                    return False
+            gevent.spawn(self.write, "view", region, user_id)  # the app records the view in the background
+            return True
+
+        result = watch_session(
+            SETTINGS.views_per_session,
+            start,
+            START_RETRY_DELAYS,
+            gevent.sleep,
+            lambda: gevent.sleep(random.uniform(THINK * 0.5, THINK * 1.5)),
+        )
+        record_session(started, region, result)
 
 
 class CreatorUser(PlatformUser):

@@ -8,6 +8,7 @@ least 100 views) to exercise detection end to end; at that setting the two false
 from __future__ import annotations
 
 from controllers.cache_warming.models import EncodedVideo, WarmingConfig, WarmReason
+from controllers.cache_warming.sandboxing import build_sandbox_warming
 from controllers.cache_warming.warming import CacheWarming
 from sandbox.engine import Sandbox
 from sandbox.running import build_sandbox, drive
@@ -43,3 +44,20 @@ def test_viral_video_is_pushed_once_and_new_encodes_are_warmed_in_policy() -> No
     assert sandbox.outcome().as_dict().get("jurisdiction_guard_trips", 0) == 0
     warmed = {j: bool(sandbox.cdn.warmed[i] > 0) for i, j in enumerate(sandbox.jurisdiction_names)}
     assert warmed == {"EU": True, "US": True, "APAC": False}, "the sandbox's warmer received both requests"
+
+
+def test_sandbox_completions_feed_every_whole_encode_once() -> None:
+    sandbox = build_sandbox("regional-failure")
+    drive(sandbox, WarmerOnly(CacheWarming(WarmingConfig.from_platform(load_platform("prod-global")))), 60)
+    warming = build_sandbox_warming(sandbox)
+    assert warming.feed() == [], "completions before the warmer was wired are history"
+    strategy = WarmerOnly(warming)
+    drive(sandbox, strategy, until_tick=sandbox.tick + 180)  # 15 model minutes
+    assert warming.feed.total > 100 and sum(warming.requests.values()) == warming.feed.total
+    last = len(warming.feed())  # the ticks after the last control interval
+    unfed = float(sum(sandbox.pools.went_live)) - sum(warming.feed.emitted)
+    assert 0 <= unfed < len(sandbox.jurisdiction_names), "every whole completion was fed, none twice"
+    assert warming.feed.total == sum(warming.requests.values()) + last
+    assert set(warming.requests) == {str(WarmReason.NEW_CREATOR)}, "no follower geography in the sandbox"
+    assert all(sandbox.cdn.warmed > 0), "each jurisdiction's completions were warmed in the sandbox"
+    assert sandbox.outcome().as_dict()["jurisdiction_guard_trips"] == 0

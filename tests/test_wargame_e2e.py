@@ -37,6 +37,13 @@ def test_regional_failure_passes_with_controllers_and_mitigations(tmp_path: Path
         assert (tmp_path / name).stat().st_size > 0, name
     journal = json.loads((tmp_path / "journal.json").read_text())
     assert journal["status"] == "completed" and [r["status"] for r in journal["rollbacks"]] == ["succeeded"]
+    controllers, platform = data["controllers"], data["platform"]
+    assert isinstance(controllers, dict) and isinstance(platform, dict)
+    assert controllers["router_installed"] and controllers["router_decisions"] > 0, "the router decided the uploads"
+    assert controllers["warm_requests"] == controllers["encodes_completed"] > 0, "the warmer warmed completions"
+    assert "budget-breaker" in controllers["controllers"] and "predictive" in controllers["controllers"]
+    assert platform["cross_jurisdiction_routes"] == 0 and platform["jurisdiction_guard_trips"] == 0
+    assert "| cross-jurisdiction routes | 0 " in (tmp_path / "summary.md").read_text()
 
 
 def test_viral_surge_unmitigated_fails_naming_the_slos(tmp_path: Path) -> None:

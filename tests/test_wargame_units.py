@@ -161,3 +161,82 @@ def test_catalogue_errors_name_the_file_and_key(tmp_path: Path) -> None:
         parse_catalogue({"viral-surge": {**good, "slos": [{"name": "x", "metric": "nope", "limit": 1}]}}, "cat.yaml")
     with pytest.raises(WarGameError, match="unknown war game 'nope'"):
         find_wargame("nope")
+
+
+def test_war_games_run_the_full_controller_set_on_the_sandbox() -> None:
+    """The war game's sandbox strategy: router in the routing hook, warmer, breaker, scalers (fast time)."""
+    from sandbox.running import drive
+    from wargames.controlling import ControllersStrategy
+    from wargames.platform import prepare_sandbox
+
+    sandbox, strategy, _, _ = prepare_sandbox(find_wargame("regional-failure"), True, 7)
+    assert isinstance(strategy, ControllersStrategy)
+    before = strategy.router.decisions
+    drive(sandbox, strategy, until_tick=sandbox.tick + 120)  # 10 model minutes of uploads
+    facts = strategy.facts()
+    assert facts["controllers"] == ["budget-breaker", "cache-warmer", "encode-router", "pool-scaler", "predictive"]
+    assert facts["router_installed"] and facts["router_decisions"] > before > 0, "the router decides every upload"
+    assert set(facts["router_actions"]) <= {"home", "overflow", "cpu_fallback", "rate_limit"}
+    assert facts["warm_requests"] == facts["encodes_completed"] > 0
+    outcome = sandbox.outcome().as_dict()
+    assert outcome["cross_jurisdiction_routes"] == 0 and outcome["jurisdiction_guard_trips"] == 0
+    unmitigated, none, _, _ = prepare_sandbox(find_wargame("regional-failure"), False, 7)
+    assert unmitigated.pools.router is None and not isinstance(none, ControllersStrategy)
+
+
+def test_sessions_count_once_where_they_started_whatever_their_requests() -> None:
+    from wargames.measuring import Session
+
+    # one failing client hammering retries sends many requests, but it is one session among four
+    requests = [Request(float(t), "video-start", 100.0, t >= 8) for t in range(12)]
+    sessions = [Session(0.0, "us-east-1", False, 1, 1)]
+    sessions += [Session(float(t), "eu-west-1", True, 3, 0) for t in (1, 2, 3)]
+    m = measure_window(requests, [], [], 0, 100, sessions)
+    assert m[Metric.SESSION_FAILURE_RATIO] == 0.25 and m[Metric.VIDEO_START_ERROR_RATIO] == 8 / 12
+    assert measure_window(requests, [], [], 50, 60, sessions)[Metric.SESSION_FAILURE_RATIO] is None
+
+
+@pytest.mark.parametrize(
+    ("mitigated", "outcome", "counterfactual", "ok", "design"),
+    [
+        (True, {"user_perceived_failures": 3_713}, 123_749, True, 0.0297),
+        (True, {"user_perceived_failures": 5_000}, 123_749, False, 0.0297),
+        (True, {"user_perceived_failures": 3_712}, 100_000, False, 0.0297),
+        (False, {"failed_starts": 124_500}, None, True, 0.33),
+        (False, {"failed_starts": 60_000}, None, False, 0.33),
+    ],
+)
+def test_calibration_against_spec_8_scenario_1(
+    mitigated: bool, outcome: dict[str, int], counterfactual: int | None, ok: bool, design: float
+) -> None:
+    from wargames.calibrating import compare_to_calibration
+
+    spec = find_wargame("regional-failure")
+    assert spec.calibration is not None and spec.calibration.failed_starts == 123_750
+    injection = {Metric.SESSION_FAILURE_RATIO: 0.031, Metric.VIDEO_START_ERROR_RATIO: 0.043}
+    report = compare_to_calibration(
+        spec.calibration,
+        mitigated=mitigated,
+        outcome=outcome,
+        counterfactual_failures=counterfactual,
+        views_per_session=3,
+        injection=injection,
+    )
+    assert report.within_tolerance is ok
+    assert report.design_session_failure_ratio == design
+    assert report.measured_session_failure_ratio == 0.031
+
+
+def test_the_router_sends_no_upload_to_a_pool_in_a_region_that_is_down() -> None:
+    from controllers.routing.sandboxing import install_router
+    from sandbox.running import NoControl, build_sandbox, drive
+
+    sandbox = build_sandbox("regional-failure")  # us-east-1 down from 600 s for 300 s
+    routing = install_router(sandbox)
+    drive(sandbox, NoControl(), until_tick=int(600 / sandbox.dt))
+    before = dict(routing.tally)
+    drive(sandbox, NoControl(), until_tick=int(900 / sandbox.dt))
+    during = {k: n - before.get(k, 0) for k, n in routing.tally.items() if n > before.get(k, 0)}
+    us = {(action, reason) for (j, action, reason) in during if j == "US"}
+    assert us == {("overflow", "home_unobserved_overflow_below_depth_limit")}, us
+    assert sandbox.outcome().cross_jurisdiction_routes == 0

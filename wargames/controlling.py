@@ -1,18 +1,25 @@
-"""The controllers inside a war game: the shared runtime's Runner over the sandbox's in-process ports.
+"""The controllers inside a war game: our full set on the sandbox's in-process ports.
 
 A sandbox strategy (``control(sandbox, now)``, called every control interval of model time) that
-reconciles the predictive scaler and the GPU pool scaler once per call, exactly as ``ops controllers
-run`` would against a real backend, and keeps their audit records for the report's timeline.
+reconciles, through the shared runtime's Runner (audited, PortError held), the predictive scaler,
+the GPU pool scaler, the geo-aware cache warmer (encode completions and viral views) and the budget
+breaker, once per call, exactly as ``ops controllers run`` would against a real backend. The
+GDPR-aware encode router is installed in the sandbox's routing hook (``PoolFleet.set_router``): it
+decides every upload, the model's own and those sent to the edge API, the moment it arrives.
+``facts()`` gives what the report states about them (routes, refusals, warm requests, breaker).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from controllers.backends import Shared, sandbox_runners
+from controllers.cache_warming.sandboxing import SandboxWarming, build_sandbox_warming
 from controllers.pool_scaling.scaling import PoolScaler
 from controllers.predictive.configuring import build_config
 from controllers.predictive.models import PredictiveConfig, ResourceKind
 from controllers.predictive.scaling import PredictiveScaler, ScalerPorts
+from controllers.routing.sandboxing import SandboxRouting, install_router
 from controllers.runtime.auditing import AuditLog, AuditRecord
 from controllers.runtime.running import Runner
 from ports.clocks import FakeClock
@@ -46,7 +53,7 @@ def modelled_config(sandbox: Sandbox, platforms: list[PlatformModel]) -> Predict
 
 
 class ControllersStrategy:
-    """Predictive scaling + pool scaling on the sandbox, through the controllers runtime."""
+    """Predictive scaling, pool scaling, cache warming, the breaker and the encode router on the sandbox."""
 
     name = "controllers"
 
@@ -65,14 +72,38 @@ class ControllersStrategy:
         interval = sandbox.scenario.control_interval_s
         predictive = PredictiveScaler(modelled_config(sandbox, platforms))
         pools = PoolScaler.from_platforms(platforms)
+        self.router: SandboxRouting = install_router(sandbox)
+        self.warming: SandboxWarming = build_sandbox_warming(sandbox)
         self.runners: list[Runner[Any]] = [
             Runner([predictive], scaler_ports, clock=clock, interval_s=interval, dry_run=False, audit=self.audit),
             Runner([pools], ports, clock=clock, interval_s=interval, dry_run=False, audit=self.audit),
+            Runner([self.warming], ports, clock=clock, interval_s=interval, dry_run=False, audit=self.audit),
+            *sandbox_runners(sandbox, ["breaker"], Shared(dry_run=False, interval_s=interval, audit=self.audit)),
         ]
+        self.sandbox = sandbox
 
     def control(self, sandbox: Sandbox, now: float) -> None:
         for runner in self.runners:
             runner.reconcile_once()
+
+    def facts(self) -> dict[str, Any]:
+        """What the controllers did, for the report: call it once the sandbox has stopped stepping."""
+        applied: dict[str, int] = {}
+        for record in self.audit.records:
+            if as_row(record) is not None:
+                applied[record.controller] = applied.get(record.controller, 0) + 1
+        return {
+            "controllers": sorted({r.controller for r in self.audit.records} | {"encode-router"}),
+            "applied_decisions": dict(sorted(applied.items())),
+            "router_installed": self.sandbox.pools.router is self.router,
+            "router_decisions": self.router.decisions,
+            "router_actions": self.router.actions(),
+            "router_guard_trips": self.router.guard_trips,
+            "encodes_completed": self.warming.feed.total,
+            "warm_requests": sum(self.warming.requests.values()),
+            "warm_reasons": dict(sorted(self.warming.requests.items())),
+            "viral_pushes": len(self.warming.pushed),
+        }
 
     def decisions(self) -> list[dict[str, Any]]:
         """Applied, non-no-op decisions as rows: at (model clock, epoch s like /healthz), controller, action, reason."""

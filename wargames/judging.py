@@ -11,9 +11,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stacks.model import TrafficSpec
+from wargames.calibrating import compare_to_calibration, describe_miss
 from wargames.dollars import estimate_dollars_at_risk
-from wargames.measuring import Request, WriteFate, measure_window, percentile, split_bins, to_model_time
-from wargames.models import LocustSummary, Phase, PhaseResult, WarGameResult
+from wargames.measuring import (
+    Request,
+    Session,
+    WriteFate,
+    measure_window,
+    percentile,
+    split_bins,
+    to_model_time,
+)
+from wargames.models import (
+    CalibrationReport,
+    ControllersReport,
+    LocustSummary,
+    Metric,
+    Phase,
+    PhaseResult,
+    PlatformFigures,
+    WarGameResult,
+)
 from wargames.recovery import measure_recovery_time
 from wargames.verdicts import decide_verdict, judge_bin, judge_phase, list_broken_slos
 
@@ -29,18 +47,25 @@ class Placed:
 
     requests: list[Request]
     writes: list[WriteFate]
+    sessions: list[Session]
 
 
 def place_on_model_time(record: RunRecord) -> Placed:
     load = record.load
     if load is None or not record.pairs:
-        return Placed([], [])
+        return Placed([], [], [])
     sample_t = to_model_time([s[0] for s in load.samples], record.pairs)
     write_t = to_model_time([w[0] for w in load.writes], record.pairs)
+    session_t = to_model_time([s[0] for s in load.sessions], record.pairs)
     return Placed(
         requests=[Request(t, s[1], s[2], s[3]) for t, s in zip(sample_t, load.samples, strict=True)],
         writes=[WriteFate(t, w[1], w[2], w[3]) for t, w in zip(write_t, load.writes, strict=True)],
+        sessions=[Session(t, *s[1:]) for t, s in zip(session_t, load.sessions, strict=True)],
     )
+
+
+def measure(record: RunRecord, placed: Placed, start: float, end: float) -> dict[Metric, float | None]:
+    return measure_window(placed.requests, placed.writes, record.polls, start, end, placed.sessions)
 
 
 def phase_windows(record: RunRecord) -> dict[Phase, tuple[float, float]]:
@@ -55,7 +80,7 @@ def phase_windows(record: RunRecord) -> dict[Phase, tuple[float, float]]:
 
 def judge_phases(record: RunRecord, placed: Placed) -> tuple[PhaseResult, ...]:
     windows, gates = phase_windows(record), record.spec.slos
-    measures = {p: measure_window(placed.requests, placed.writes, record.polls, *w) for p, w in windows.items()}
+    measures = {p: measure(record, placed, *w) for p, w in windows.items()}
     baseline = measures[Phase.BASELINE]
     return tuple(judge_phase(p, windows[p], gates, measures[p], baseline) for p in Phase)
 
@@ -63,10 +88,10 @@ def judge_phases(record: RunRecord, placed: Placed) -> tuple[PhaseResult, ...]:
 def health_bins(record: RunRecord, placed: Placed) -> list[tuple[float, bool]]:
     """Each bin after the injection: healthy or not, by the injection-phase gates."""
     spec, windows = record.spec, phase_windows(record)
-    baseline = measure_window(placed.requests, placed.writes, record.polls, *windows[Phase.BASELINE])
+    baseline = measure(record, placed, *windows[Phase.BASELINE])
     start = windows[Phase.INJECTION][0]
     return [
-        (a, judge_bin(spec.slos, measure_window(placed.requests, placed.writes, record.polls, a, b), baseline))
+        (a, judge_bin(spec.slos, measure(record, placed, a, b), baseline))
         for a, b in split_bins(start, record.ended_model_s, spec.bin_s)
     ]
 
@@ -85,7 +110,35 @@ def find_invalid_reason(record: RunRecord, placed: Placed) -> str | None:
         return f"a steady-state probe raised before the method ({errors[0].get('exception')!r:.200})"
     if "method_started" not in record.marks and before_met(record) is not False:
         return f"the experiment's method never ran (journal status {record.journal.get('status')!r})"
+    facts = record.controller_facts
+    if record.mitigated and not (facts.get("router_installed") and facts.get("router_decisions")):
+        return "the encode router decided no upload: the war game did not run with the controllers under test"
     return None
+
+
+def summarise_controllers(record: RunRecord) -> ControllersReport | None:
+    return ControllersReport.model_validate(record.controller_facts) if record.controller_facts else None
+
+
+def summarise_platform(outcome: Mapping[str, Any]) -> PlatformFigures | None:
+    """The sandbox's full-scale residency and upload figures (None when its outcome was not read)."""
+    if not outcome:
+        return None
+    p95 = outcome.get("upload_to_live_p95_s")
+    return PlatformFigures(
+        cross_jurisdiction_routes=int(outcome.get("cross_jurisdiction_routes") or 0),
+        jurisdiction_guard_trips=int(outcome.get("jurisdiction_guard_trips") or 0),
+        upload_to_live_p95_s=None if p95 is None else float(p95),
+        uploads=int(outcome.get("uploads") or 0),
+        failed_starts=int(outcome.get("failed_starts") or 0),
+        user_perceived_failures=int(outcome.get("user_perceived_failures") or 0),
+    )
+
+
+def residency_broken(platform: PlatformFigures | None, controllers: ControllersReport | None) -> bool:
+    """Nothing may cross a jurisdiction: any refused route or guard trip breaks the war game."""
+    trips = (platform.cross_jurisdiction_routes + platform.jurisdiction_guard_trips) if platform else 0
+    return trips + (controllers.router_guard_trips if controllers else 0) > 0
 
 
 def before_probes(record: RunRecord) -> list[dict[str, Any]]:
@@ -113,7 +166,25 @@ def summarise_locust(placed: Placed) -> LocustSummary:
     failures = sum(not r.ok for r in placed.requests)
     p95 = percentile([r.ms for r in placed.requests], 95)
     return LocustSummary(
-        requests=len(placed.requests), failures=failures, p95_ms=None if p95 is None else round(p95, 1)
+        requests=len(placed.requests),
+        failures=failures,
+        p95_ms=None if p95 is None else round(p95, 1),
+        sessions=len(placed.sessions),
+        failed_sessions=sum(not s.start_ok for s in placed.sessions),
+    )
+
+
+def calibrate(record: RunRecord, placed: Placed, traffic: TrafficSpec) -> CalibrationReport | None:
+    """The run against its war game's SPEC calibration, when it has one."""
+    if record.spec.calibration is None:
+        return None
+    return compare_to_calibration(
+        record.spec.calibration,
+        mitigated=record.mitigated,
+        outcome=record.outcome,
+        counterfactual_failures=record.counterfactual_failures,
+        views_per_session=traffic.views_per_session,
+        injection=measure(record, placed, *phase_windows(record)[Phase.INJECTION]),
     )
 
 
@@ -135,7 +206,13 @@ def judge_run(record: RunRecord, traffic: TrafficSpec) -> WarGameResult:
         broken.append("steady_state_hypothesis")
     if record.recheck.get("steady_state_met") is not True:
         broken.append("rollback_verification")
+    controllers, platform = summarise_controllers(record), summarise_platform(record.outcome)
+    if residency_broken(platform, controllers):
+        broken.append("residency (cross-jurisdiction routes)")
     invalid = find_invalid_reason(record, placed)
+    calibration = calibrate(record, placed, traffic)
+    if invalid is None and calibration is not None and not calibration.within_tolerance:
+        invalid = describe_miss(calibration)
     dollars = estimate_dollars_at_risk(
         failed_actions(record.outcome, spec.damage_counters), traffic, spec.direct_loss_basis
     )
@@ -160,6 +237,9 @@ def judge_run(record: RunRecord, traffic: TrafficSpec) -> WarGameResult:
         unmitigated_dollars=counterfactual,
         locust=summarise_locust(placed),
         rollback_verified=record.recheck.get("steady_state_met") is True,
+        controllers=controllers,
+        platform=platform,
+        calibration=calibration,
         wall_time_s=round(record.wall_time_s, 1),
         journal_path=str(record.out_dir / "journal.json"),
         report_path=str(record.out_dir / "report.html"),

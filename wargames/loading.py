@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wargames.models import LoadSpec
@@ -51,11 +51,17 @@ class LoadEvidence:
     writes: list[tuple[float, str, bool, int]]
     cpu_warning: bool
     max_cpu_percent: float
+    sessions: list[tuple[float, str, bool, int, int]] = field(default_factory=list)  # t, region, ok, views, failed
 
 
-def build_env(spec: LoadSpec, speed: float, out_dir: Path, surge_at_s: float) -> dict[str, str]:
-    """The ``REELOPS_*`` settings of loadtests/settings.py for this war game's load."""
+def build_env(
+    spec: LoadSpec, speed: float, out_dir: Path, surge_at_s: float, *, views_per_session: float, client_retry: bool
+) -> dict[str, str]:
+    """The ``REELOPS_*`` settings of loadtests/settings.py for this war game's load: sessions of the
+    platform model's views per session (SPEC 6), client retries when the run's mitigations have them."""
     return {
+        "REELOPS_VIEWS_PER_SESSION": str(max(1, round(views_per_session))),
+        "REELOPS_CLIENT_RETRY": "1" if client_retry else "0",
         "REELOPS_LOAD_DIR": str(out_dir),
         "REELOPS_SPEED": str(speed),
         "REELOPS_THINK_TIME_S": str(spec.think_time_s),
@@ -100,10 +106,18 @@ def read_evidence(out_dir: Path) -> LoadEvidence:
             writes = [
                 (float(r["t"]), r["id"], r["fate"] == "acknowledged", int(r["status"])) for r in csv.DictReader(f)
             ]
+    sessions: list[tuple[float, str, bool, int, int]] = []
+    if (out_dir / "sessions.csv").exists():
+        with (out_dir / "sessions.csv").open() as f:
+            sessions = [
+                (float(r["t"]), r["region"], r["start_ok"] == "1", int(r["views"]), int(r["failed_views"]))
+                for r in csv.DictReader(f)
+            ]
     cpu = json.loads((out_dir / "cpu.json").read_text()) if (out_dir / "cpu.json").exists() else {}
     return LoadEvidence(
         samples=samples,
         writes=writes,
         cpu_warning=bool(cpu.get("warning", False)),
         max_cpu_percent=float(cpu.get("max_cpu_percent", 0.0)),
+        sessions=sessions,
     )

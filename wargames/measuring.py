@@ -33,6 +33,17 @@ class WriteFate:
 
 
 @dataclass(frozen=True)
+class Session:
+    """One Locust viewing session placed on model time (its first video start), after client retries."""
+
+    t: float
+    region: str
+    start_ok: bool
+    views: int
+    failed_views: int
+
+
+@dataclass(frozen=True)
 class Poll:
     """The sandbox as polled at model time ``t``: signal name -> worst value."""
 
@@ -57,10 +68,18 @@ def in_window(t: float, start: float, end: float) -> bool:
 
 
 def measure_window(
-    requests: Iterable[Request], writes: Iterable[WriteFate], polls: Iterable[Poll], start: float, end: float
+    requests: Iterable[Request],
+    writes: Iterable[WriteFate],
+    polls: Iterable[Poll],
+    start: float,
+    end: float,
+    sessions: Iterable[Session] = (),
 ) -> dict[Metric, float | None]:
-    """Every metric of wargames.models.Metric over ``[start, end)`` model seconds (None = no data)."""
+    """Every metric of wargames.models.Metric over ``[start, end)`` model seconds (None = no data).
+
+    Sessions count in the window where they started (SPEC 8 counts a user once, at their session)."""
     starts = [r for r in requests if r.name == "video-start" and in_window(r.t, start, end)]
+    begun = [s for s in sessions if in_window(s.t, start, end)]
     fates = [w for w in writes if in_window(w.t, start, end)]
     window = [p for p in polls if in_window(p.t, start, end)]
     hits = [p.values["cache_hit_ratio"] for p in window if "cache_hit_ratio" in p.values]
@@ -68,6 +87,7 @@ def measure_window(
     return {
         Metric.VIDEO_START_P95_MS: percentile([r.ms for r in starts], 95),
         Metric.VIDEO_START_ERROR_RATIO: (sum(not r.ok for r in starts) / len(starts)) if starts else None,
+        Metric.SESSION_FAILURE_RATIO: (sum(not s.start_ok for s in begun) / len(begun)) if begun else None,
         Metric.WRITE_REJECTION_RATIO: (sum(not w.acknowledged for w in fates) / len(fates)) if fates else None,
         Metric.CACHE_HIT_RATIO_MIN: min(hits) if hits else None,
         Metric.WRITE_BUFFER_DEPTH_MAX: max(depth) if depth else None,

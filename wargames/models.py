@@ -43,7 +43,8 @@ class Metric(StrEnum):
     """What a phase measures (see wargames/measuring.py for where each comes from)."""
 
     VIDEO_START_P95_MS = "video_start_p95_ms"  # Locust, video-start requests
-    VIDEO_START_ERROR_RATIO = "video_start_error_ratio"  # Locust, 503s / video starts
+    VIDEO_START_ERROR_RATIO = "video_start_error_ratio"  # Locust, 503s / first video-start attempts
+    SESSION_FAILURE_RATIO = "session_failure_ratio"  # Locust, sessions whose start failed after retries
     WRITE_REJECTION_RATIO = "write_rejection_ratio"  # Locust, writes refused after client retries
     CACHE_HIT_RATIO_MIN = "cache_hit_ratio_min"  # sandbox signal, lowest region
     WRITE_BUFFER_DEPTH_MAX = "write_buffer_depth_max"  # sandbox signal, deepest region
@@ -70,6 +71,17 @@ class LoadSpec(Frozen):
     think_time_s: float = Field(default=0.2, gt=0, description="wall seconds between a user's requests")
 
 
+class Calibration(Frozen):
+    """A SPEC scenario's published figures the war game is checked against (SPEC 8 scenario 1)."""
+
+    source: str = Field(min_length=1)
+    region_share: float = Field(gt=0, le=1, description="share of all sessions in the failed region")
+    failed_starts: int = Field(gt=0, description="unmitigated failed video starts")
+    affected_users: int = Field(gt=0, description="unmitigated affected users (failed starts / views per session)")
+    user_perceived_failures: int = Field(gt=0, description="mitigated: failed sessions after standby + retry")
+    tolerance: float = Field(default=0.02, gt=0, lt=1, description="relative deviation of the sandbox allowed")
+
+
 class WarGameSpec(Frozen):
     """One war game: which sandbox scenario, which experiment, how fast, which SLOs."""
 
@@ -91,6 +103,7 @@ class WarGameSpec(Frozen):
     mitigations: tuple[str, ...] = Field(description="sandbox mitigations this war game relies on")
     load: LoadSpec
     slos: tuple[SloGate, ...] = Field(min_length=1)
+    calibration: Calibration | None = None
 
 
 class SloResult(Frozen):
@@ -114,6 +127,25 @@ class LocustSummary(Frozen):
     requests: int
     failures: int
     p95_ms: float | None
+    sessions: int = 0
+    failed_sessions: int = Field(default=0, description="sessions whose start failed after client retries")
+
+
+class CalibrationReport(Frozen):
+    """The run against its SPEC calibration: the sandbox's full-scale counters, and the Locust sample's
+    user-perceived failure ratio over the fault (injection phase) next to the design's."""
+
+    source: str
+    design_failed_starts: int
+    design_affected_users: int
+    design_user_perceived_failures: int
+    sandbox_failed_starts: int | None  # unmitigated: the counterfactual's (or this run's, unmitigated)
+    sandbox_affected_users: int | None
+    sandbox_user_perceived_failures: int | None  # mitigated runs only
+    within_tolerance: bool
+    design_session_failure_ratio: float  # this run's design: 3,712 (or 41,250 unmitigated) / sessions
+    measured_session_failure_ratio: float | None  # Locust, injection phase
+    measured_request_error_ratio: float | None  # Locust, injection phase, per HTTP request (for comparison)
 
 
 class DollarsAtRisk(Frozen):
@@ -125,6 +157,32 @@ class DollarsAtRisk(Frozen):
     churned_users: int
     churn_usd: float
     total_usd: float
+
+
+class ControllersReport(Frozen):
+    """What our controllers did during a mitigated run (wargames/controlling.py ``facts()``)."""
+
+    controllers: tuple[str, ...] = ()
+    applied_decisions: dict[str, int] = Field(default_factory=dict, description="controller -> applied, non-noop")
+    router_installed: bool = False
+    router_decisions: int = Field(default=0, description="routing answers of the encode router")
+    router_actions: dict[str, int] = Field(default_factory=dict)
+    router_guard_trips: int = 0
+    encodes_completed: int = 0
+    warm_requests: int = 0
+    warm_reasons: dict[str, int] = Field(default_factory=dict)
+    viral_pushes: int = 0
+
+
+class PlatformFigures(Frozen):
+    """The sandbox's own full-scale counters at the end of the run (any run, mitigated or not)."""
+
+    cross_jurisdiction_routes: int = Field(description="routes refused by the fleet's residency re-check")
+    jurisdiction_guard_trips: int = Field(description="actuator refusals (a job, warm or route across)")
+    upload_to_live_p95_s: float | None
+    uploads: int
+    failed_starts: int
+    user_perceived_failures: int
 
 
 class WarGameResult(Frozen):
@@ -145,6 +203,9 @@ class WarGameResult(Frozen):
     unmitigated_dollars: DollarsAtRisk | None
     locust: LocustSummary
     rollback_verified: bool
+    controllers: ControllersReport | None = None
+    platform: PlatformFigures | None = None
+    calibration: CalibrationReport | None = None
     wall_time_s: float
     journal_path: str
     report_path: str
@@ -162,6 +223,9 @@ class WarGameResult(Frozen):
             "dollars_at_risk": self.dollars.total_usd,
             "unmitigated_dollars_at_risk": self.unmitigated_dollars.total_usd if self.unmitigated_dollars else None,
             "locust": self.locust.model_dump(mode="json"),
+            "controllers": self.controllers.model_dump(mode="json") if self.controllers else None,
+            "platform": self.platform.model_dump(mode="json") if self.platform else None,
+            "calibration": self.calibration.model_dump(mode="json") if self.calibration else None,
             "journal_path": self.journal_path,
             "report_path": self.report_path,
         }

@@ -34,6 +34,7 @@ class RunningPlatform:
     peak_at: float  # model clock at which the load shape's surge or peak should begin
     stop: Callable[[], None]
     decisions: Callable[[], list[dict[str, Any]]]
+    facts: Callable[[], dict[str, Any]]  # what the controllers did (empty when unmitigated: none ran)
 
 
 def free_port() -> int:
@@ -108,7 +109,12 @@ def start_platform(spec: WarGameSpec, *, mitigated: bool, seed: int) -> RunningP
 
     sandbox, strategy, trouble_at, peak_at = prepare_sandbox(spec, mitigated, seed)
     server = serve_in_background(sandbox, host="127.0.0.1", port=free_port(), speed=spec.speed, strategy=strategy)
-    decisions = strategy.decisions if isinstance(strategy, ControllersStrategy) else list
+    controllers = strategy if isinstance(strategy, ControllersStrategy) else None
     return RunningPlatform(
-        url=server.url, trouble_at=trouble_at, peak_at=peak_at, stop=server.stop, decisions=decisions
+        url=server.url,
+        trouble_at=trouble_at,
+        peak_at=peak_at,
+        stop=server.stop,
+        decisions=controllers.decisions if controllers else list,
+        facts=controllers.facts if controllers else dict,
     )

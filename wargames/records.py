@@ -34,6 +34,7 @@ class RunRecord:
     reconcile: dict[str, Any] = field(default_factory=dict)
     outcome: dict[str, Any] = field(default_factory=dict)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    controller_facts: dict[str, Any] = field(default_factory=dict)  # ControllersStrategy.facts()
     counterfactual_failures: int | None = None
     wall_time_s: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds spent per step

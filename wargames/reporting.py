@@ -47,6 +47,64 @@ def list_activities(journal: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def describe_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
+
+
+def list_platform_figures(result: WarGameResult) -> list[tuple[str, str]]:
+    """(figure, value) rows on residency, uploads and what each controller did."""
+    rows: list[tuple[str, str]] = []
+    p, c = result.platform, result.controllers
+    if p is not None:
+        p95 = "no data" if p.upload_to_live_p95_s is None else f"{p.upload_to_live_p95_s:.1f} s"
+        rows += [
+            ("cross-jurisdiction routes", f"{p.cross_jurisdiction_routes:,} (sandbox residency re-check; "
+                                          f"guard trips {p.jurisdiction_guard_trips:,})"),
+            ("upload-to-live p95", f"{p95} over {p.uploads:,} uploads (full scale)"),
+        ]  # fmt: skip
+    if c is None:
+        rows.append(("controllers", "none (unmitigated)" if not result.mitigated else "not reported"))
+        return rows
+    rows += [
+        ("encode router", f"{c.router_decisions:,} routing decisions ({describe_counts(c.router_actions)}); "
+                          f"guard trips {c.router_guard_trips:,}; installed to the end: "
+                          f"{'yes' if c.router_installed else 'NO'}"),
+        ("cache warmer", f"{c.warm_requests:,} warm requests for {c.encodes_completed:,} encode completions "
+                         f"({describe_counts(c.warm_reasons)}); viral global pushes {c.viral_pushes:,}"),
+        ("controllers", f"{', '.join(c.controllers)}; applied decisions: {describe_counts(c.applied_decisions)}"),
+    ]  # fmt: skip
+    return rows
+
+
+def ratio(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.2%}"
+
+
+def list_availability_figures(result: WarGameResult) -> list[tuple[str, str]]:
+    """(figure, value) rows: user-perceived failures as SPEC 8 counts them, against its calibration."""
+    loc = result.locust
+    rows = [("Locust sessions", f"{loc.sessions:,} started, {loc.failed_sessions:,} failed at their start "
+                                "after client retries (user-perceived)")]  # fmt: skip
+    c = result.calibration
+    if c is None:
+        return rows
+    rows.append((
+        "user-perceived failures over the fault",
+        f"{ratio(c.measured_session_failure_ratio)} of sessions (design, {c.source}: "
+        f"{ratio(c.design_session_failure_ratio)}); per HTTP request: {ratio(c.measured_request_error_ratio)}",
+    ))  # fmt: skip
+    perceived = "" if c.sandbox_user_perceived_failures is None else (
+        f"; user-perceived {c.sandbox_user_perceived_failures:,} (design {c.design_user_perceived_failures:,})"
+    )  # fmt: skip
+    rows.append((
+        f"calibration ({c.source})",
+        f"{'within' if c.within_tolerance else 'OUTSIDE'} tolerance: unmitigated failed starts "
+        f"{c.sandbox_failed_starts or 0:,} (design {c.design_failed_starts:,}), affected users "
+        f"{c.sandbox_affected_users or 0:,} (design {c.design_affected_users:,}){perceived}",
+    ))  # fmt: skip
+    return rows
+
+
 def slo_ms_of(record: RunRecord) -> float | None:
     limits = [g.limit for g in record.spec.slos if g.metric is Metric.VIDEO_START_P95_MS]
     return min(limits) if limits else None
@@ -77,6 +135,8 @@ def render_markdown(record: RunRecord, result: WarGameResult) -> str:
         f"| Locust | {result.locust.requests:,} requests, {result.locust.failures:,} failures, "
         f"p95 {result.locust.p95_ms} ms |",
         f"| rollbacks verified | {'yes' if result.rollback_verified else 'NO'} |",
+        *(f"| {name} | {value} |" for name, value in list_availability_figures(result)),
+        *(f"| {name} | {value} |" for name, value in list_platform_figures(result)),
         "",
         "| phase | window (model s) | SLO | measured | limit | ok |",
         "|---|---|---|---|---|---|",
@@ -105,6 +165,7 @@ def render_html(record: RunRecord, result: WarGameResult, svg: str, decisions: S
         activities=list_activities(record.journal),
         decisions=decisions,
         runbook=record.spec.runbook,
+        figures=[*list_availability_figures(result), *list_platform_figures(result)],
     )
 
 

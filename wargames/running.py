@@ -74,7 +74,14 @@ def run_phases(record: RunRecord, platform: RunningPlatform, progress: Progress)
     poller.start()
     wait_first_poll(poller)
     bound = 4 * (spec.baseline_s + spec.recovery_s) / spec.speed + 60
-    env_vars = build_env(spec.load, spec.speed, record.out_dir / "locust", platform.peak_at - poller.model_time())
+    env_vars = build_env(
+        spec.load,
+        spec.speed,
+        record.out_dir / "locust",
+        platform.peak_at - poller.model_time(),
+        views_per_session=load_platform("prod-global").traffic.views_per_session,
+        client_retry=record.mitigated and "client_retry" in spec.mitigations,
+    )
     load = start_load(platform.url, spec.load, env_vars)
     try:
         progress("starting Locust", 0, 0)
@@ -124,6 +131,7 @@ def run_wargame(
         collect_platform_facts(record, platform)
     finally:
         platform.stop()
+    record.controller_facts = platform.facts()  # read once the sandbox stopped stepping
     record.counterfactual_failures = estimate_counterfactual(spec, seed) if mitigated else None
     lap("unmitigated counterfactual (fast time)")
     (out_dir / "journal.json").write_text(json.dumps(record.journal, indent=2, default=str))
