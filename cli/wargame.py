@@ -94,7 +94,24 @@ def print_verdicts(results: Sequence[WarGameResult]) -> None:
         if r.broken_slos or r.invalid_reason:
             out.print(f"{r.scenario}: {r.invalid_reason or ', '.join(r.broken_slos)}", highlight=False)
     for r in results:
+        out.print(f"{r.scenario}: {describe_figures(r)}", highlight=False, soft_wrap=True)
+    for r in results:
         out.print(f"{r.scenario}: {r.wall_time_s:.0f} s wall, report {r.report_path}", highlight=False, soft_wrap=True)
+
+
+def describe_figures(r: WarGameResult) -> str:
+    """Availability as users see it (SPEC 8), residency and what the router and warmer did, in one line."""
+    parts = [f"sessions failed {r.locust.failed_sessions:,}/{r.locust.sessions:,}"]
+    if r.calibration is not None and r.calibration.measured_session_failure_ratio is not None:
+        c = r.calibration
+        parts[0] += (f" (fault: {c.measured_session_failure_ratio:.2%}, design {c.design_session_failure_ratio:.2%}"
+                     f"{'' if c.within_tolerance else ', sandbox OFF calibration'})")  # fmt: skip
+    if r.platform is not None:
+        parts.append(f"cross-jurisdiction routes {r.platform.cross_jurisdiction_routes:,}")
+    if r.controllers is not None:
+        parts.append(f"router decisions {r.controllers.router_decisions:,}")
+        parts.append(f"warm requests {r.controllers.warm_requests:,}")
+    return "; ".join(parts)
 
 
 def report_failures(results: Sequence[WarGameResult]) -> int:
