@@ -53,7 +53,7 @@ def test_sandbox_completions_feed_every_whole_encode_once() -> None:
     assert warming.feed() == [], "completions before the warmer was wired are history"
     strategy = WarmerOnly(warming)
     drive(sandbox, strategy, until_tick=sandbox.tick + 180)  # 15 model minutes
-    assert warming.feed.total > 100 and sum(warming.requests.values()) == warming.feed.total
+    assert warming.feed.total > 20 and sum(warming.requests.values()) == warming.feed.total
     last = len(warming.feed())  # the ticks after the last control interval
     unfed = float(sum(sandbox.pools.went_live)) - sum(warming.feed.emitted)
     assert 0 <= unfed < len(sandbox.jurisdiction_names), "every whole completion was fed, none twice"
