@@ -205,7 +205,8 @@ def price_queue(r: PlannedResource, ctx: Context) -> list[Usage]:
         ]
     if r.name.endswith("-encode"):
         uploads = ctx.drivers.traffic.uploads_per_day_at(ctx.dau) * ctx.share * ctx.usage.days_per_month
-        return [("sqs_request", uploads * 3 / 1e6, "send + receive + delete per upload")]
+        per_upload = ctx.usage.drivers.sqs_requests_per_upload
+        return [("sqs_request", uploads * per_upload / 1e6, "uploads x SQS requests per encode job")]
     return []
 
 

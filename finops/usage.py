@@ -47,6 +47,7 @@ class Drivers(Frozen):
     serverless_invocations_per_upload: float = Field(ge=0)
     log_gb_per_million_requests: float = Field(ge=0)
     sqs_requests_per_buffered_write: float = Field(ge=0)
+    sqs_requests_per_upload: float = Field(ge=0)
 
     @model_validator(mode="after")
     def _check_shares(self) -> Self:
