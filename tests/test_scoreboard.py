@@ -14,7 +14,7 @@ from sandbox.scenarios import Scenario, load_scenario
 
 @pytest.fixture(scope="module")
 def short_surge() -> Scenario:
-    """viral-surge cut to 70 min: the cascade, the surge at 60 min and its first 10 minutes."""
+    """viral-surge cut to 70 min: the cascade and the surge (the video trends at minute 35 at seed 0)."""
     return load_scenario("viral-surge").model_copy(update={"duration_s": 4200.0})
 
 
@@ -24,15 +24,21 @@ def test_write_buffer_is_on_for_all_but_none(short_surge: Scenario) -> None:
         assert prepare(short_surge, strategy).mitigations.write_buffer is True
 
 
-def test_social_predictive_is_ready_before_the_surge(short_surge: Scenario) -> None:
-    rows = {r.strategy: r for r in run_scoreboard([short_surge], ("none", "reactive", "social-predictive"))}
+def test_social_predictive_meets_the_viral_surge_targets() -> None:
+    """The issue's targets at the scoreboard's seed: ready before the surge, and not at any price."""
+    strategies = ("none", "reactive", "social-predictive", "oracle")
+    rows = {r.strategy: r for r in run_scoreboard([load_scenario("viral-surge")], strategies)}
     assert rows["none"].lost_writes > 0 and rows["none"].throttled_writes > 0, "the unmitigated platform loses writes"
     assert rows["reactive"].lost_writes == 0 and rows["reactive"].delayed_writes > 0, "the buffer delays, keeps"
     ours = rows["social-predictive"]
     assert ours.lost_writes == 0
     assert ours.throttled_writes + ours.delayed_writes <= 0.001 * rows["reactive"].delayed_writes
     targets = {t.name: t for t in check_targets(list(rows.values()))}
-    assert targets == {}, "oracle missing: the viral-surge targets are not judged without it"
+    assert targets["capacity cost vs oracle"].value is not None
+    assert 1.0 < targets["capacity cost vs oracle"].value <= 1.25, "dearer than knowing the future, within 1.25x"
+    assert all(t.ok for t in targets.values()), [t for t in targets.values() if not t.ok]
+    without_oracle = check_targets([r for r in rows.values() if r.strategy != "oracle"])
+    assert without_oracle == [], "oracle missing: the viral-surge targets are not judged without it"
 
 
 def test_cli_json_has_the_issue_keys(short_surge: Scenario, tmp_path: object) -> None:
