@@ -271,12 +271,17 @@ def test_notifier_publishes_to_topics_by_name(platform: str, settings: AwsBreake
 
 # --- the breaker on the shared runtime over these ports ------------------------------------------
 def breaker_runner(
-    endpoint: str, settings: AwsBreakerSettings, clock: FakeClock, *, dry_run: bool = False, **endpoints: str
+    endpoint: str,
+    settings: AwsBreakerSettings,
+    clock: FakeClock,
+    *,
+    dry_run: bool = False,
+    endpoints: dict[str, str] | None = None,
 ) -> tuple[Runner[BreakerPorts], NormalDay]:
     platforms = list(load_prod_platforms().values())
     breaker = build_breaker(platforms, month_to_date_gb=MID_MONTH_GB)
     source = NormalDay(drivers_from_platforms(platforms), clock, "us-east-1-gpu", 14.0)
-    clients = AwsClients({"*": endpoint, **endpoints}, client_config(0.5, retries=0))
+    clients = AwsClients({"*": endpoint, **(endpoints or {})}, client_config(0.5, retries=0))
     ports = aws_breaker_ports(settings, clients, source, breaker.config.policy)
     return Runner([breaker], ports, clock=clock, interval_s=60, dry_run=dry_run, audit=AuditLog()), source
 
@@ -353,7 +358,7 @@ def test_a_throttled_call_while_tripping_leaves_the_platform_unchanged_and_is_re
     clock = FakeClock(MIDNIGHT + 10 * 3600)
     with fault_proxy(platform) as proxy:
         rule = proxy.fail(action)
-        runner, source = breaker_runner(platform, settings, clock, **{service: proxy.url})
+        runner, source = breaker_runner(platform, settings, clock, endpoints={service: proxy.url})
         source.scale = 3.0
         (record,) = runner.reconcile_once()
         assert rule.hits >= 1
@@ -371,7 +376,7 @@ def test_a_throttled_notification_keeps_the_change_and_says_who_was_not_told(
     clock = FakeClock(MIDNIGHT + 10 * 3600)
     with fault_proxy(platform) as proxy:
         proxy.fail("Publish")
-        runner, source = breaker_runner(platform, settings, clock, sns=proxy.url)
+        runner, source = breaker_runner(platform, settings, clock, endpoints={"sns": proxy.url})
         source.scale = 3.0
         (record,) = runner.reconcile_once()
     assert record.outcome == Outcome.APPLY_FAILED and record.error is not None

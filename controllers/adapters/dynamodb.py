@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from controllers.adapters.aws import AwsClients, client_config
+from controllers.adapters.aws import AwsClients, client_config, port_errors
 from ports.interfaces import PortError
 from ports.types import BillingMode, TableState
 
@@ -45,13 +43,8 @@ def region_clients(
 
 def call(what: str, fn: Callable[[], T]) -> T:
     """Run one AWS call; every failure becomes PortError naming the call and the AWS error code."""
-    try:
+    with port_errors(what):
         return fn()
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "?")
-        raise PortError(f"{what}: {code}: {exc.response.get('Error', {}).get('Message', '')}") from None
-    except BotoCoreError as exc:
-        raise PortError(f"{what}: {type(exc).__name__}: {exc}") from None
 
 
 class DynamoTables:
