@@ -140,6 +140,20 @@ def test_uploads_follow_the_weekly_pattern(day: str, start_h: int, end_h: int, s
     assert minute[start_h * 60 : end_h * 60].sum() / minute.sum() == pytest.approx(share, rel=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("dau", "expected"),
+    [(3_000_000, 7_000), (10_000_000, 50_000)],
+    ids=["3M-DAU-7K", "maturity-50K"],
+)
+def test_uploads_a_day_follow_the_dau_unless_the_scenario_says(dau: int, expected: float) -> None:
+    """SPEC 3: ~7K uploads/day at 3M DAU, 50K at maturity; a scenario's uploads_per_day wins (SPEC 8 s.5)."""
+    sb = build_sandbox(load_scenario("normal-day").with_dau(dau), seed=0)
+    day = sum(sb.traffic.uploads(m * 60.0).sum() * 60 for m in range(24 * 60))
+    assert day == pytest.approx(expected, rel=1e-6)
+    peak = build_sandbox(load_scenario("saturday-upload-peak").with_dau(dau), seed=0)
+    assert peak.traffic.uploads_per_day == 90_000
+
+
 def test_with_the_write_buffer_a_region_failure_delays_writes_instead_of_losing_them() -> None:
     sc = load_scenario("regional-failure")
     bare = run_scenario(sc, "none", seed=2)
