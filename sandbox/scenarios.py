@@ -115,7 +115,7 @@ class Social(Frozen):
 
 
 class UploadSetup(Frozen):
-    uploads_per_day: int | None = Field(default=None, ge=0, description="None = the platform model's figure")
+    uploads_per_day: int | None = Field(default=None, ge=0, description="None = the model's uploads_per_day_at(dau)")
 
 
 class FaultEvent(Frozen):
