@@ -43,6 +43,7 @@ class LoadSettings:
     weights: dict[str, int] = field(default_factory=lambda: {"learner": 6, "creator": 1, "writer": 3})
     views_per_session: int = VIDEOS_PER_SESSION  # war games: SPEC 6's 3 views per session (platform model)
     client_retry: bool = True  # the app retries failed video starts (SPEC 8); off in unmitigated war games
+    upload_interval_s: float | None = None  # model seconds between one creator's uploads (None: think time)
 
 
 def parse_weights(text: str, name: str) -> dict[str, float]:
@@ -114,6 +115,7 @@ def read_settings(env: Mapping[str, str] | None = None) -> LoadSettings:
         weights=weights,
         views_per_session=read_count(env, "REELOPS_VIEWS_PER_SESSION", VIDEOS_PER_SESSION),
         client_retry=read_flag(env, "REELOPS_CLIENT_RETRY", True),
+        upload_interval_s=read_number(env, "REELOPS_UPLOAD_INTERVAL_S", 0.0) or None,
     )
 
 

@@ -7,7 +7,9 @@
   whatever their outcome, each in the next region by traffic share. Each video watched writes a
   "view" interaction with a client-generated id, in the background (the app does not block the
   next swipe on it).
-- A creator uploads a 60-second video in their jurisdiction (SPEC section 3).
+- A creator uploads a 60-second video in their jurisdiction (SPEC section 3), every
+  ``REELOPS_UPLOAD_INTERVAL_S`` model seconds when set (war games: Locust's uploads become real jobs
+  in the full-scale model's pools, so they are paced to a small share of the modelled uploads).
 - A writer likes, comments and emits ML events: writes with client-generated ids, retried on 429/503
   with the spec's backoff (100 ms, 500 ms, 2 s) and then from the app's outbox every 2 s for up to 5
   model minutes. Every write's final fate is recorded so that the war game can reconcile lost writes
@@ -126,6 +128,8 @@ class CreatorUser(PlatformUser):
     """A creator uploading a 60-second video in their own jurisdiction."""
 
     weight = SETTINGS.weights.get("creator", 1)
+    if SETTINGS.upload_interval_s is not None:
+        wait_time = constant_pacing(SETTINGS.upload_interval_s / SETTINGS.speed)
 
     @task
     def upload(self) -> None:

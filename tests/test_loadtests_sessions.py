@@ -5,6 +5,8 @@ loadtests/sessions.py has no Locust import, so it runs here in-process with fake
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from loadtests.sessions import pacing_s, retry_delays, watch_session, watch_view
@@ -64,3 +66,17 @@ def test_session_settings_are_read_and_checked() -> None:
         read_settings({"REELOPS_VIEWS_PER_SESSION": "2.5"})
     with pytest.raises(SettingsError, match="REELOPS_CLIENT_RETRY: expected 0 or 1"):
         read_settings({"REELOPS_CLIENT_RETRY": "yes"})
+
+
+def test_war_game_creators_add_a_tenth_of_the_modelled_uploads() -> None:
+    from wargames.loading import build_env, creator_upload_interval_s
+    from wargames.models import LoadSpec
+
+    assert creator_upload_interval_s(1, 7_000) == pytest.approx(86_400 / 700)
+    assert creator_upload_interval_s(2, 7_000) == pytest.approx(2 * 86_400 / 700)
+    spec = LoadSpec(shape="steady", learners=12, creators=1, writers=4)
+    env = build_env(spec, 10, Path("/tmp/x"), 0.0, views_per_session=3, client_retry=False, uploads_per_day=7_000)
+    settings = read_settings(env)
+    assert settings.upload_interval_s == pytest.approx(123.4)
+    assert (settings.views_per_session, settings.client_retry) == (3, False)
+    assert read_settings({}).upload_interval_s is None

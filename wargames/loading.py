@@ -54,12 +54,32 @@ class LoadEvidence:
     sessions: list[tuple[float, str, bool, int, int]] = field(default_factory=list)  # t, region, ok, views, failed
 
 
+UPLOAD_SAMPLE_SHARE = 0.1  # Locust's creators together add this share of the modelled uploads
+
+
+def creator_upload_interval_s(creators: int, uploads_per_day: float) -> float:
+    """Model seconds between one Locust creator's uploads so that all of them add UPLOAD_SAMPLE_SHARE of
+    the platform's uploads: their jobs enter the full-scale model's pools, unlike views (a sample)."""
+    if creators <= 0 or uploads_per_day <= 0:
+        return 86_400.0
+    return creators * 86_400.0 / (UPLOAD_SAMPLE_SHARE * uploads_per_day)
+
+
 def build_env(
-    spec: LoadSpec, speed: float, out_dir: Path, surge_at_s: float, *, views_per_session: float, client_retry: bool
+    spec: LoadSpec,
+    speed: float,
+    out_dir: Path,
+    surge_at_s: float,
+    *,
+    views_per_session: float,
+    client_retry: bool,
+    uploads_per_day: float,
 ) -> dict[str, str]:
     """The ``REELOPS_*`` settings of loadtests/settings.py for this war game's load: sessions of the
-    platform model's views per session (SPEC 6), client retries when the run's mitigations have them."""
+    platform model's views per session (SPEC 6), client retries when the run's mitigations have them,
+    creators paced to a share of the modelled uploads."""
     return {
+        "REELOPS_UPLOAD_INTERVAL_S": f"{creator_upload_interval_s(spec.creators, uploads_per_day):.1f}",
         "REELOPS_VIEWS_PER_SESSION": str(max(1, round(views_per_session))),
         "REELOPS_CLIENT_RETRY": "1" if client_retry else "0",
         "REELOPS_LOAD_DIR": str(out_dir),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.client import call
+from sandbox.scenarios import load_scenario
 from stacks.loading import load_platform
 from wargames.catalogue import load_experiment
 from wargames.experimenting import Marks, recheck_steady_state, run_with_rollbacks, target_experiment
@@ -74,13 +75,15 @@ def run_phases(record: RunRecord, platform: RunningPlatform, progress: Progress)
     poller.start()
     wait_first_poll(poller)
     bound = 4 * (spec.baseline_s + spec.recovery_s) / spec.speed + 60
+    traffic = load_platform("prod-global").traffic
     env_vars = build_env(
         spec.load,
         spec.speed,
         record.out_dir / "locust",
         platform.peak_at - poller.model_time(),
-        views_per_session=load_platform("prod-global").traffic.views_per_session,
+        views_per_session=traffic.views_per_session,
         client_retry=record.mitigated and "client_retry" in spec.mitigations,
+        uploads_per_day=traffic.uploads_per_day_at(load_scenario(spec.sandbox_scenario).dau or traffic.dau),
     )
     load = start_load(platform.url, spec.load, env_vars)
     try:
