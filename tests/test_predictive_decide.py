@@ -198,9 +198,12 @@ def test_provisioned_capacity_is_ready_before_the_onset_and_released_after_the_s
     decisions = run_cascade(clock, until_s=5400)
     onset = t0 + trends_at()
     prov = [(d.at, c) for d in decisions for c in d.changes if c.resource.key == PROV.key]
-    ready = [at for at, c in prov if c.units >= SURGE_PEAK_UNITS and c.reason is Reason.FORECAST_RISE]
-    assert ready and ready[0] < onset, "12x the writes were provisioned before the video trended"
-    assert onset - ready[0] <= 20 * 60, "and not long before: provisioned capacity costs by the hour"
+    ready = [(at, c) for at, c in prov if c.units >= SURGE_PEAK_UNITS and c.reason is Reason.TRENDING_SURGE]
+    assert ready and ready[0][0] < onset, "12x the writes were provisioned before the video trended"
+    assert onset - ready[0][0] <= 20 * 60, "and not long before: provisioned capacity costs by the hour"
+    at, first = ready[0]
+    assert first.surge_multiplier == 12 and first.surge_onset_at is not None, "the decision says what it sized for"
+    assert at <= first.surge_onset_at <= onset, "the earliest likely onset, at or before the real one"
     downs = [(at, c.units) for at, c in prov if c.reason is Reason.SCALE_IN_AFTER_PEAK]
     assert downs, "capacity came back after the surge"
     after = onset + TRENDING.duration_s
@@ -272,16 +275,21 @@ def test_decide_is_pure(clock: FakeClock) -> None:
 
 
 def test_trending_threshold_gates_the_forecast(clock: FakeClock) -> None:
-    """A video whose forecast never reaches the threshold adds nothing: capacity follows demand only, late."""
+    """A video whose forecast never reaches the threshold adds nothing: warm throughput is left alone
+    and provisioned capacity follows demand only, late."""
 
-    def first_raise(rule: TrendingRule) -> tuple[float, float | None]:
-        cfg = CONFIG.model_copy(update={"resources": (WARM,), "trending": rule})
-        decisions = run_cascade(FakeClock(clock.now()), until_s=3600, cfg=cfg)
-        at = next(d.at for d in decisions if any(c.units > 1100 for c in d.changes))
-        return at, decisions[-1].lead_times_s.get(WARM.key)
+    def run(rule: TrendingRule) -> list[PredictiveDecision]:
+        cfg = CONFIG.model_copy(update={"resources": (WARM, PROV), "trending": rule})
+        return run_cascade(FakeClock(clock.now()), until_s=3600, cfg=cfg)
 
-    ahead, ahead_lead = first_raise(TRENDING)
-    gated, gated_lead = first_raise(TRENDING.model_copy(update={"views_per_hour": 1e15}))
-    assert gated - ahead >= 10 * 60, "the forecast raised capacity at least 10 min before demand did"
-    assert ahead_lead is not None and ahead_lead >= 15 * 60
-    assert gated_lead is not None and gated_lead < 5 * 60, "following demand gives (almost) no lead"
+    def first_raise(decisions: list[PredictiveDecision], key: str) -> float | None:
+        return next((d.at for d in decisions for c in d.changes if c.resource.key == key and c.units > 1100), None)
+
+    ahead = run(TRENDING)
+    gated = run(TRENDING.model_copy(update={"views_per_hour": 1e15}))
+    assert first_raise(gated, WARM.key) is None, "nothing planned, nothing pre-warmed"
+    ahead_at, gated_at = first_raise(ahead, PROV.key), first_raise(gated, PROV.key)
+    assert ahead_at is not None and gated_at is not None
+    assert gated_at - ahead_at >= 10 * 60, "the forecast raised capacity at least 10 min before demand did"
+    assert (ahead[-1].lead_times_s.get(WARM.key) or 0) >= 15 * 60
+    assert (gated[-1].lead_times_s.get(PROV.key) or 0) < 5 * 60, "following demand gives (almost) no lead"

@@ -109,18 +109,23 @@ def need_units(
 
 def trending_multiplier(
     streams: list[StreamState], span: float, windows_by_stream: Windows, rule: TrendingRule, now: float
-) -> float:
-    """1 plus each tracked video's extra write multiplier over ``[now, now + span]``: from the onset
-    seen, else from the first point where its upper forecast reaches the threshold."""
-    extra = 0.0
+) -> tuple[float, float | None]:
+    """(multiplier, onset): 1 plus each tracked video's extra write multiplier over ``[now, now + span]``,
+    from the onset seen, else from the first point where its upper forecast reaches the threshold; and
+    the earliest onset that counts."""
+    extra, first = 0.0, None
     for s in streams:
         onset = s.trending_at
         if onset is None:
             points = windows_by_stream[(stream_key(s.video_id, s.region), span)]
             onset = next((now + p.horizon_s for p in points if p.views_upper >= rule.views_per_min), None)
-        if onset is not None:
-            extra += rule.peak_multiplier(now - onset, span) - 1.0
-    return 1.0 + extra
+        if onset is None:
+            continue
+        more = rule.peak_multiplier(now - onset, span) - 1.0
+        if more > 0:
+            extra += more
+            first = onset if first is None else min(first, onset)
+    return 1.0 + extra, first
 
 
 def surging_now(streams: list[StreamState], rule: TrendingRule, now: float) -> bool:
@@ -137,19 +142,31 @@ def size_writes(
     memory: ResourceMemory,
     cfg: PredictiveConfig,
     now: float,
-) -> tuple[float, ResourceMemory]:
-    """(units, memory): the pre-surge demand times the trending multiplier over the window, at the
-    target utilisation; the demand served now when no surge is in the window."""
+) -> tuple[float, ResourceMemory, tuple[float, float | None]]:
+    """(units, memory, (multiplier, onset)): the pre-surge demand times the trending multiplier over
+    the window, at the target utilisation; the demand served now when no surge is in the window."""
     surging = surging_now(streams, cfg.trending, now)
     base = memory.base_demand_per_min if surging and memory.base_demand_per_min is not None else current.demand_per_min
-    multiplier = trending_multiplier(streams, window_s(spec, cfg), windows_by_stream, cfg.trending, now)
+    multiplier, onset = trending_multiplier(streams, window_s(spec, cfg), windows_by_stream, cfg.trending, now)
     if multiplier > 1.0:
         units = base * multiplier * headroom / (spec.events_per_unit_per_min * cfg.write_target_utilisation)
+    elif spec.kind is ResourceKind.TABLE_WARM:
+        units = 0.0  # warm throughput is for a planned surge; with none ahead there is nothing to pre-warm
     else:
         units = current.demand_per_min * headroom / spec.events_per_unit_per_min
     if spec.max_units is not None:
         units = min(units, float(spec.max_units))
-    return max(units, float(spec.min_units)), memory.model_copy(update={"base_demand_per_min": base})
+    kept = memory.model_copy(update={"base_demand_per_min": base})
+    return max(units, float(spec.min_units)), kept, (multiplier, onset)
+
+
+def explain_surge(change: CapacityChange | None, surge: tuple[float, float | None]) -> CapacityChange | None:
+    """A table raised for a trending surge says so, with the multiplier and the onset it sized for."""
+    multiplier, onset = surge
+    if change is None or multiplier <= 1.0:
+        return change
+    reason = Reason.TRENDING_SURGE if change.reason is Reason.FORECAST_RISE else change.reason
+    return change.model_copy(update={"reason": reason, "surge_multiplier": multiplier, "surge_onset_at": onset})
 
 
 def current_units(spec: ResourceSpec, current: CurrentCapacity, memory: ResourceMemory) -> float:
@@ -182,6 +199,8 @@ def plan_resource(
         return raise_to(spec, current, have, target, need, az_bound, memory, now)
     if memory.baseline_units is None or target >= cfg.scale_in_below * have:
         return None, None, memory
+    if spec.kind is ResourceKind.TABLE_WARM and memory.lead_achieved_s is None:
+        return None, None, memory  # raised for a surge that has not come yet: keep counting its lead
     if spec.kind is ResourceKind.TABLE_WARM:  # cannot be lowered: the episode ends here
         return (
             None,
@@ -230,7 +249,9 @@ def raise_to(
     now: float,
 ) -> tuple[CapacityChange, None, ResourceMemory]:
     reason = Reason.AZ_HEADROOM if az_bound else Reason.FORECAST_RISE
-    base = have if memory.baseline_units is None else memory.baseline_units
+    # before the episode: for warm throughput, what the table served (its warm level may be unset)
+    before = max(have, current.units) if spec.kind is ResourceKind.TABLE_WARM else have
+    base = before if memory.baseline_units is None else memory.baseline_units
     memory = memory.model_copy(
         update={
             "baseline_units": base,
@@ -290,13 +311,15 @@ def decide(observation: Observation, cfg: PredictiveConfig, now: float) -> Predi
         in_scope = [s for s in streams.values() if spec.video_regions is None or s.region in spec.video_regions]
         headroom = az_headroom(spec, observation, cfg)
         memory = record_lead_time(spec, current, memories.get(spec.key, ResourceMemory()), now)
+        surge: tuple[float, float | None] = (1.0, None)
         if spec.demand is Demand.WRITES:
-            need, memory = size_writes(spec, current, in_scope, windows, headroom, memory, cfg, now)
+            need, memory, surge = size_writes(spec, current, in_scope, windows, headroom, memory, cfg, now)
         else:
             hot, peak = triggered_streams(in_scope, spec, windows, cfg)
             need = need_units(spec, current, hot, headroom, peak)
         az_bound = headroom > 1 and need / headroom <= current_units(spec, current, memory)
         change, hold, memories[spec.key] = plan_resource(spec, current, need, az_bound, memory, cfg, now)
+        change = explain_surge(change, surge)
         changes += [change] if change else []
         held += [hold] if hold else []
         lead = memories[spec.key].lead_achieved_s

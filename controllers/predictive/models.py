@@ -249,6 +249,7 @@ class Observation(Frozen):
 
 class Reason(StrEnum):
     FORECAST_RISE = "forecast_rise"
+    TRENDING_SURGE = "trending_surge"  # tables: a tracked video trends (or is forecast to) within the window
     AZ_HEADROOM = "az_headroom"
     SCALE_IN_AFTER_PEAK = "scale_in_after_peak"
     HOLD_HYSTERESIS = "hold_hysteresis"
@@ -279,6 +280,10 @@ class CapacityChange(Frozen):
     need_units: float = Field(description="forecast upper quantile over the lead window, with headroom")
     reason: Reason
     read_units: int = Field(default=0, ge=0, description="tables: read units kept as they are")
+    surge_multiplier: float = Field(default=1.0, ge=1, description="tables: trending write multiplier sized for")
+    surge_onset_at: float | None = Field(
+        default=None, description="tables: when the surge starts (seen, or the earliest forecast onset)"
+    )
 
 
 class PredictiveDecision(Decision):
