@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pydantic import BaseModel, ConfigDict
 
 from controllers.breaker.adapters import FileBreakerStore
-from controllers.breaker.breaking import build_breaker
+from controllers.breaker.breaking import build_breaker, egress_before_day_gb
 from controllers.breaker.models import BreakerEvent, BreakerMemory
 from controllers.breaker.sandbox_adapters import BreakerStrategy, TracePoint
 from finops.billing import CostRecord, Ledger
@@ -67,10 +67,7 @@ def run_day(scenario: Scenario, seed: int, with_breaker: bool) -> DayRun:
     platforms = load_prod_platforms()
     sb = build_sandbox(scenario, seed, platforms)
     start = datetime.fromtimestamp(scenario.start_epoch, UTC)
-    t = sb.spec.traffic
-    breaker = build_breaker(
-        list(platforms.values()), month_to_date_gb=(start.day - 1) * t.dau * t.views_per_dau * t.avg_video_mb / 1000
-    )
+    breaker = build_breaker(list(platforms.values()), month_to_date_gb=egress_before_day_gb(sb.spec.traffic, start.day))
     strategy = BreakerStrategy(sb, breaker, Reactive())
     if with_breaker:
         drive(sb, strategy)

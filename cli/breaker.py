@@ -21,7 +21,7 @@ from rich.table import Table
 
 from cli.common import fail_invalid, out, print_json
 from controllers.breaker.adapters import FileBreakerStore, JsonLinesNotifier
-from controllers.breaker.breaking import build_breaker
+from controllers.breaker.breaking import build_breaker, egress_before_day_gb
 from controllers.breaker.models import BreakerEvent, BreakerMemory, BreakerState, Override
 from controllers.breaker.sandbox_adapters import BreakerStrategy
 from controllers.runtime.auditing import AuditLog
@@ -136,9 +136,8 @@ def run_command(
         platforms = load_prod_platforms()
         sc = load_scenario(scenario)
         sb = build_sandbox(sc, seed, platforms)
-        t = sb.spec.traffic
         day_of_month = datetime.fromtimestamp(sc.start_epoch, UTC).day
-        mtd_gb = (day_of_month - 1) * t.dau * t.views_per_dau * t.avg_video_mb / 1000  # egress before today
+        mtd_gb = egress_before_day_gb(sb.spec.traffic, day_of_month)
         breaker = build_breaker(list(platforms.values()), month_to_date_gb=mtd_gb)
     except (ConfigError, ValueError) as exc:
         fail_invalid(str(exc))

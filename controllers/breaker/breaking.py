@@ -29,7 +29,7 @@ from finops.cost_model import drivers_from_platforms
 from finops.spending import SpendEstimate, SpendEstimator, estimator_config
 from finops.usage import default_usage
 from ports.interfaces import MetricsSource, PortError
-from stacks.model import PlatformModel
+from stacks.model import PlatformModel, TrafficSpec
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,13 @@ def describe(decision: BreakerDecision) -> str:
         f"budget breaker {decision.previous_state} -> {decision.state} ({decision.reason}): "
         f"projected day ${decision.signal_usd:,.0f} from {decision.signal_source}; {changes}"
     )
+
+
+def egress_before_day_gb(traffic: TrafficSpec, day_of_month: int, catalogue: Catalogue | None = None) -> float:
+    """CDN egress of the month's earlier days at the model's normal traffic (GB): where the month's
+    tiered price stands when a run starts on ``day_of_month``."""
+    units = (catalogue or default_catalogue()).units
+    return (day_of_month - 1) * units.gb_from_mb(traffic.dau * traffic.views_per_dau * traffic.avg_video_mb)
 
 
 def build_breaker(
