@@ -44,6 +44,10 @@ def test_regional_failure_passes_with_controllers_and_mitigations(tmp_path: Path
     assert "budget-breaker" in controllers["controllers"] and "predictive" in controllers["controllers"]
     assert platform["cross_jurisdiction_routes"] == 0 and platform["jurisdiction_guard_trips"] == 0
     assert "| cross-jurisdiction routes | 0 " in (tmp_path / "summary.md").read_text()
+    calibration = data["calibration"]
+    assert isinstance(calibration, dict) and calibration["within_tolerance"], calibration
+    assert calibration["sandbox_user_perceived_failures"] == pytest.approx(3_712, rel=0.02)  # SPEC 8 scenario 1
+    assert 0 < calibration["measured_session_failure_ratio"] < 0.05, "users fail only in the failover window"
 
 
 def test_viral_surge_unmitigated_fails_naming_the_slos(tmp_path: Path) -> None:
