@@ -240,3 +240,19 @@ def test_the_router_sends_no_upload_to_a_pool_in_a_region_that_is_down() -> None
     us = {(action, reason) for (j, action, reason) in during if j == "US"}
     assert us == {("overflow", "home_unobserved_overflow_below_depth_limit")}, us
     assert sandbox.outcome().cross_jurisdiction_routes == 0
+
+
+def test_every_upload_to_the_edge_api_is_decided_by_the_router() -> None:
+    from sandbox.live import LiveSandbox
+    from wargames.controlling import ControllersStrategy
+    from wargames.platform import prepare_sandbox
+
+    sandbox, strategy, _, _ = prepare_sandbox(find_wargame("origin-failure"), True, 7)
+    assert isinstance(strategy, ControllersStrategy)
+    live = LiveSandbox(sandbox, strategy, speed=10.0, wall=lambda: 0.0)
+    before = strategy.router.decisions
+    answers = [live.upload({"jurisdiction": j, "size_mb": 50}) for j in ("EU", "US", "APAC", "EU")]
+    assert [a[0] for a in answers] == [202, 202, 202, 202]
+    assert strategy.router.decisions == before + 4, "one routing decision per upload"
+    regions = [body["region"] for _, body, _ in answers if isinstance(body, dict)]
+    assert regions == ["eu-west-1", "us-east-1", "ap-southeast-1", "eu-west-1"], "each in its own jurisdiction"
