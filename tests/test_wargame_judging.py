@@ -46,8 +46,17 @@ def build_record(tmp_path: Path, outage_s: float, cpu_warning: bool = False, mis
         t += 0.5
     for i in range(int((END - MODEL0) / 2.5) + 1):
         mt = MODEL0 + 2.5 * i
-        polls.append(Poll(t=mt, values={"cache_hit_ratio": 0.95, "write_buffer_depth": 0.0,
-                                        "table_capacity_wcu": 1500.0, "table_consumed_wcu": 1000.0}))
+        polls.append(
+            Poll(
+                t=mt,
+                values={
+                    "cache_hit_ratio": 0.95,
+                    "write_buffer_depth": 0.0,
+                    "table_capacity_wcu": 1500.0,
+                    "table_consumed_wcu": 1000.0,
+                },
+            )
+        )
     return RunRecord(
         spec=find_wargame("regional-failure"),
         mitigated=True,
@@ -59,12 +68,19 @@ def build_record(tmp_path: Path, outage_s: float, cpu_warning: bool = False, mis
         recheck={"steady_state_met": True},
         pairs=[(model_to_wall(p.t), p.t) for p in polls],
         polls=polls,
-        load=LoadEvidence(samples=samples, writes=writes, cpu_warning=cpu_warning, max_cpu_percent=95.0,
-                          sessions=sessions),
+        load=LoadEvidence(
+            samples=samples, writes=writes, cpu_warning=cpu_warning, max_cpu_percent=95.0, sessions=sessions
+        ),
         reconcile={"stored": len(writes) - missing, "buffered": 0, "missing": [f"w{i}" for i in range(missing)]},
-        outcome={"user_perceived_failures": 3_712, "lost_writes": 0, "cross_jurisdiction_routes": 0,
-                 "failed_starts": 12_375,
-                 "jurisdiction_guard_trips": 0, "upload_to_live_p95_s": 25.7, "uploads": 908},
+        outcome={
+            "user_perceived_failures": 3_712,
+            "lost_writes": 0,
+            "cross_jurisdiction_routes": 0,
+            "failed_starts": 12_375,
+            "jurisdiction_guard_trips": 0,
+            "upload_to_live_p95_s": 25.7,
+            "uploads": 908,
+        },
         decisions=[{"at": 620.0, "controller": "predictive", "action": "scale", "reason": "az_headroom"}],
         counterfactual_failures=123_750,
         wall_time_s=60.0,
@@ -74,9 +90,14 @@ def build_record(tmp_path: Path, outage_s: float, cpu_warning: bool = False, mis
 
 CONTROLLER_FACTS = {
     "controllers": ["budget-breaker", "cache-warmer", "encode-router", "pool-scaler", "predictive"],
-    "applied_decisions": {"cache-warmer": 21, "pool-scaler": 1}, "router_installed": True,
-    "router_decisions": 523, "router_actions": {"home": 519, "overflow": 4}, "router_guard_trips": 0,
-    "encodes_completed": 882, "warm_requests": 882, "warm_reasons": {"new_creator_origin_and_nearest": 882},
+    "applied_decisions": {"cache-warmer": 21, "pool-scaler": 1},
+    "router_installed": True,
+    "router_decisions": 523,
+    "router_actions": {"home": 519, "overflow": 4},
+    "router_guard_trips": 0,
+    "encodes_completed": 882,
+    "warm_requests": 882,
+    "warm_reasons": {"new_creator_origin_and_nearest": 882},
     "viral_pushes": 0,
 }
 
@@ -111,6 +132,21 @@ def test_a_run_whose_router_never_decided_is_invalid(tmp_path: Path) -> None:
     assert result.verdict is Verdict.INVALID and "encode router" in (result.invalid_reason or "")
     record.controller_facts = {}
     assert judge_run(record, TRAFFIC).verdict is Verdict.INVALID
+
+
+def test_a_controller_held_on_every_pass_makes_the_run_invalid(tmp_path: Path) -> None:
+    record = build_record(tmp_path, outage_s=10)
+    error = "PortError: table user_profiles not found in us-east-1"
+    record.controller_facts = {
+        **CONTROLLER_FACTS,
+        "reconciles": {"predictive": 12, "pool-scaler": 12},
+        "held": {"predictive": 12, "pool-scaler": 1},
+        "last_errors": {"predictive": error},
+    }
+    result = judge_run(record, TRAFFIC)
+    assert result.verdict is Verdict.INVALID
+    assert result.invalid_reason is not None and "predictive (PortError: table user_profiles" in result.invalid_reason
+    assert "pool-scaler" not in result.invalid_reason, "held once, acted otherwise: not stuck"
 
 
 def test_a_cross_jurisdiction_route_fails_the_war_game(tmp_path: Path) -> None:

@@ -178,6 +178,8 @@ def test_war_games_run_the_full_controller_set_on_the_sandbox() -> None:
     assert facts["router_installed"] and facts["router_decisions"] > before > 0, "the router decides every upload"
     assert set(facts["router_actions"]) <= {"home", "overflow", "cpu_fallback", "rate_limit"}
     assert facts["warm_requests"] == facts["encodes_completed"] > 0
+    assert facts["held"] == {}, f"a controller was held on a port error: {facts['last_errors']}"
+    assert set(facts["reconciles"]) == {"budget-breaker", "cache-warmer", "pool-scaler", "predictive"}
     outcome = sandbox.outcome().as_dict()
     assert outcome["cross_jurisdiction_routes"] == 0 and outcome["jurisdiction_guard_trips"] == 0
     unmitigated, none, _, _ = prepare_sandbox(find_wargame("regional-failure"), False, 7)

@@ -17,7 +17,7 @@ from controllers.backends import Shared, sandbox_runners
 from controllers.cache_warming.sandboxing import SandboxWarming, build_sandbox_warming
 from controllers.pool_scaling.scaling import PoolScaler
 from controllers.predictive.configuring import build_config
-from controllers.predictive.models import PredictiveConfig, ResourceKind
+from controllers.predictive.models import PredictiveConfig
 from controllers.predictive.scaling import PredictiveScaler, ScalerPorts
 from controllers.routing.sandboxing import SandboxRouting, install_router
 from controllers.runtime.auditing import AuditLog, AuditRecord
@@ -41,15 +41,13 @@ class SandboxClockView:
 
 
 def modelled_config(sandbox: Sandbox, platforms: list[PlatformModel]) -> PredictiveConfig:
-    """The scaler's configuration, keeping the tables the sandbox models (its write-path tables).
+    """The scaler's configuration over the tables the sandbox models (its write-path tables), as
+    ``ops controllers run`` builds it on the sandbox.
 
     The platform model lists every DynamoDB table; the sandbox models the three write-path ones.
     Asking the sandbox for another table is a PortError that would hold the whole controller.
     """
-    config = build_config(platforms)
-    modelled = set(sandbox.table_names)
-    keep = tuple(r for r in config.resources if r.kind is not ResourceKind.TABLE_WARM or r.name in modelled)
-    return config.model_copy(update={"resources": keep})
+    return build_config(platforms, tables=sandbox.table_names)
 
 
 class ControllersStrategy:
@@ -89,12 +87,22 @@ class ControllersStrategy:
     def facts(self) -> dict[str, Any]:
         """What the controllers did, for the report: call it once the sandbox has stopped stepping."""
         applied: dict[str, int] = {}
+        reconciles: dict[str, int] = {}
+        held: dict[str, int] = {}
+        errors: dict[str, str] = {}
         for record in self.audit.records:
+            reconciles[record.controller] = reconciles.get(record.controller, 0) + 1
             if as_row(record) is not None:
                 applied[record.controller] = applied.get(record.controller, 0) + 1
+            if record.outcome.value == "held":
+                held[record.controller] = held.get(record.controller, 0) + 1
+                errors[record.controller] = str(record.error or "")
         return {
             "controllers": sorted({r.controller for r in self.audit.records} | {"encode-router"}),
             "applied_decisions": dict(sorted(applied.items())),
+            "reconciles": dict(sorted(reconciles.items())),
+            "held": dict(sorted(held.items())),
+            "last_errors": dict(sorted(errors.items())),
             "router_installed": self.sandbox.pools.router is self.router,
             "router_decisions": self.router.decisions,
             "router_actions": self.router.actions(),

@@ -113,6 +113,12 @@ def find_invalid_reason(record: RunRecord, placed: Placed) -> str | None:
     facts = record.controller_facts
     if record.mitigated and not (facts.get("router_installed") and facts.get("router_decisions")):
         return "the encode router decided no upload: the war game did not run with the controllers under test"
+    stuck = [c for c, n in facts.get("reconciles", {}).items() if n > 0 and facts.get("held", {}).get(c, 0) >= n]
+    if stuck:
+        errors = facts.get("last_errors", {})
+        return "controllers held on every pass, they never acted: " + "; ".join(
+            f"{c} ({errors.get(c, '')})" for c in stuck
+        )
     return None
 
 

@@ -164,6 +164,9 @@ class ControllersReport(Frozen):
 
     controllers: tuple[str, ...] = ()
     applied_decisions: dict[str, int] = Field(default_factory=dict, description="controller -> applied, non-noop")
+    reconciles: dict[str, int] = Field(default_factory=dict, description="controller -> reconcile passes")
+    held: dict[str, int] = Field(default_factory=dict, description="controller -> passes held on a PortError")
+    last_errors: dict[str, str] = Field(default_factory=dict, description="controller -> last hold's error")
     router_installed: bool = False
     router_decisions: int = Field(default=0, description="routing answers of the encode router")
     router_actions: dict[str, int] = Field(default_factory=dict)

@@ -71,7 +71,8 @@ def list_platform_figures(result: WarGameResult) -> list[tuple[str, str]]:
                           f"{'yes' if c.router_installed else 'NO'}"),
         ("cache warmer", f"{c.warm_requests:,} warm requests for {c.encodes_completed:,} encode completions "
                          f"({describe_counts(c.warm_reasons)}); viral global pushes {c.viral_pushes:,}"),
-        ("controllers", f"{', '.join(c.controllers)}; applied decisions: {describe_counts(c.applied_decisions)}"),
+        ("controllers", f"{', '.join(c.controllers)}; applied decisions: {describe_counts(c.applied_decisions)}; "
+                        f"held on a port error: {describe_counts(c.held)} of {describe_counts(c.reconciles)} passes"),
     ]  # fmt: skip
     return rows
 
