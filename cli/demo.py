@@ -20,7 +20,7 @@ from stacks.loading import PROD_STACKS
 from wargames.catalogue import find_wargame
 
 DEMO_WARGAMES = ("viral-surge", "regional-failure")
-DEMO_SPEED = 10.0  # the war games' own speed: at 20x the failover window's fast 503s inflate the error ratio
+DEMO_SPEED = 10.0  # the war games' own pace (they also pass at 20x: docs/wargames.md)
 
 
 def plan_stacks() -> int:
