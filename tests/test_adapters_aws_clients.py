@@ -6,47 +6,29 @@ received (moto never throttles), so the retry bound is observed on the wire.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from controllers.adapters.aws import AwsClients, aws_client, client_config, port_errors
 from ports.interfaces import PortError
-from tests.conftest import free_port
+from tests.loopback import QuietHandler, serve
 
 
-class Throttling(BaseHTTPRequestHandler):
+class Throttling(QuietHandler):
     received = 0
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.read_body()
         type(self).received += 1
-        data = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.reply_json(400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
 
 
 @pytest.fixture
 def throttling() -> Iterator[tuple[str, type[Throttling]]]:
     handler = type("Handler", (Throttling,), {"received": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(handler) as url:
+        yield url, handler
 
 
 def test_clients_are_cached_per_service_and_region(moto_reset: str) -> None:

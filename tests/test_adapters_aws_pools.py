@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import boto3
 import pytest
@@ -28,7 +25,7 @@ from controllers.pool_scaling.scaling import PoolScaler
 from ports.clocks import FakeClock
 from ports.interfaces import CrossJurisdictionError, PortError
 from stacks.loading import load_prod_platforms
-from tests.conftest import free_port
+from tests.loopback import QuietHandler, serve
 
 REGION = "eu-central-1"
 POOL = "eu-central-1-gpu"
@@ -154,11 +151,11 @@ def test_scaler_end_to_end_on_moto(moto_aws: str) -> None:
 
 
 # --- faults moto cannot produce: a loopback endpoint that answers like a throttled/broken AWS ------
-class FaultHandler(BaseHTTPRequestHandler):
+class FaultHandler(QuietHandler):
     mode = "throttle"
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.read_body()
         if self.mode == "hang":
             time.sleep(1.5)
             return
@@ -170,29 +167,14 @@ class FaultHandler(BaseHTTPRequestHandler):
                 "Attributes": {"ApproximateNumberOfMessages": "NaN", "ApproximateNumberOfMessagesNotVisible": "0"},
             }
             status = 200
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.reply_json(status, body)
 
 
 @pytest.fixture
 def faulty_sqs() -> Iterator[tuple[str, type[FaultHandler]]]:
     handler = type("Handler", (FaultHandler,), {})
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    server.daemon_threads = True
-    server.block_on_close = False
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(handler) as url:
+        yield url, handler
 
 
 @pytest.mark.parametrize("mode", ["throttle", "hang", "malformed"])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -21,6 +19,7 @@ from ports.interfaces import PortError, TableActuator
 from ports.metrics import SignalName
 from ports.types import BillingMode, Sample
 from tests.conftest import free_port
+from tests.loopback import QuietHandler, serve
 
 REGION = "eu-west-1"
 
@@ -113,28 +112,19 @@ def test_unknown_table_and_region_are_port_errors(tables: DynamoTables) -> None:
 
 
 # --- faults from a misbehaving endpoint -------------------------------------------------------------
-class Faulty(BaseHTTPRequestHandler):
+class Faulty(QuietHandler):
     mode = "throttle"
 
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.read_body()
         if self.mode == "silent":
             threading.Event().wait(2)
             return
-        body = json.dumps(
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-                "message": "Rate of requests exceeds the allowed throughput.",
-            }
-        ).encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        body = {
+            "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+            "message": "Rate of requests exceeds the allowed throughput.",
+        }
+        self.reply_json(400, body)
 
 
 @pytest.fixture(params=["throttle", "silent", "refused"])
@@ -142,14 +132,8 @@ def faulty_endpoint(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]
     if request.param == "refused":
         yield f"http://127.0.0.1:{free_port()}", "refused"
         return
-    handler = type("H", (Faulty,), {"mode": request.param})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", request.param
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(type("H", (Faulty,), {"mode": request.param})) as url:
+        yield url, request.param
 
 
 def test_faults_are_port_errors(faulty_endpoint: tuple[str, str]) -> None:

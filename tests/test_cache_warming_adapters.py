@@ -7,9 +7,7 @@ edge or cache, so whether a shield really holds the object afterwards is not tes
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -20,7 +18,7 @@ from controllers.adapters.aws import AwsClients
 from controllers.cache_warming.adapters import DEFAULT_RENDITIONS, EDGE, WARM_HEADER, CloudFrontWarmer
 from ports.interfaces import CrossJurisdictionError, PortError
 from ports.types import WarmRequest
-from tests.conftest import free_port
+from tests.loopback import QuietHandler, serve
 
 FAST = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1, "mode": "standard"})
 
@@ -53,31 +51,20 @@ def make_distribution(endpoint: str, enabled: bool = True) -> str:
     return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
 
 
-class EdgeHandler(BaseHTTPRequestHandler):
+class EdgeHandler(QuietHandler):
     status = 200
     seen: list[tuple[str, str]] = []
 
     def do_GET(self) -> None:
         self.seen.append((self.path, self.headers.get(WARM_HEADER, "")))
-        self.send_response(self.status)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.reply(self.status, b"ok")
 
 
 @pytest.fixture
 def edge() -> Iterator[tuple[str, type[EdgeHandler]]]:
     handler = type("Handler", (EdgeHandler,), {"seen": [], "status": 200})
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(handler) as url:
+        yield url, handler
 
 
 def warmer(endpoint: str, distribution: str, edge_url: str) -> CloudFrontWarmer:

@@ -17,9 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from threading import Thread
 from typing import Any
 
 import pytest
@@ -31,11 +29,17 @@ from finops.spending import SpendEstimate
 from ports.metrics import METRICS_BY_NAME
 from runbooks.catalogue import ALERTS_FILE, list_promql, load_runbooks
 from tests.conftest import free_port
+from tests.loopback import QuietHandler, serve
 
 SPEND_TODAY = SpendEstimate(
-    at=0.0, day_start=0.0, spent_today_by_cost_center={"cdn": 11_000.0, "encoding": 1_500.0},
-    spent_today_usd=12_500.0, rate_usd_per_hour_by_cost_center={}, rate_usd_per_hour=0.0,
-    projected_daily_usd=16_000.0, data_age_s=30.0,
+    at=0.0,
+    day_start=0.0,
+    spent_today_by_cost_center={"cdn": 11_000.0, "encoding": 1_500.0},
+    spent_today_usd=12_500.0,
+    rate_usd_per_hour_by_cost_center={},
+    rate_usd_per_hour=0.0,
+    projected_daily_usd=16_000.0,
+    data_age_s=30.0,
 )
 BOOT_TIMEOUT_S = 30.0
 FIRING_TIMEOUT_S = 20.0
@@ -76,31 +80,18 @@ def build_platform_registry() -> tuple[CollectorRegistry, Counter]:
     return reg, trips
 
 
-class Exporter(BaseHTTPRequestHandler):
+class Exporter(QuietHandler):
     registry: CollectorRegistry
 
     def do_GET(self) -> None:
-        body = generate_latest(self.registry)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.reply(200, generate_latest(self.registry), "text/plain; version=0.0.4")
 
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[tuple[Counter, str]]:
     registry, trips = build_platform_registry()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (Exporter,), {"registry": registry}))
-    Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield trips, f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(type("Handler", (Exporter,), {"registry": registry})) as url:
+        yield trips, url.removeprefix("http://")
 
 
 @pytest.fixture(scope="module")
@@ -116,13 +107,21 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory, platform: tuple[Counter
     url = f"http://127.0.0.1:{free_port()}"
     with (tmp / "prometheus.log").open("w") as log:
         proc = subprocess.Popen(
-            [binary, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'tsdb'}",
-             f"--web.listen-address={url.removeprefix('http://')}"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                binary,
+                f"--config.file={tmp / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tmp / 'tsdb'}",
+                f"--web.listen-address={url.removeprefix('http://')}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
-            wait_until(lambda: urllib.request.urlopen(f"{url}/-/ready", timeout=1).status == 200,
-                       BOOT_TIMEOUT_S, f"Prometheus at {url} (log {log.name})")
+            wait_until(
+                lambda: urllib.request.urlopen(f"{url}/-/ready", timeout=1).status == 200,
+                BOOT_TIMEOUT_S,
+                f"Prometheus at {url} (log {log.name})",
+            )
             yield url
         finally:
             proc.terminate()
@@ -152,8 +151,11 @@ def test_prometheus_loads_every_rule_from_the_file(prometheus: str) -> None:
 def test_real_exposition_fires_the_alerts_it_should(prometheus: str, platform: tuple[Counter, str]) -> None:
     trips, _ = platform
     # trip the guard only after Prometheus has scraped the counter at 0, so `increase` sees it
-    wait_until(lambda: get(f"{prometheus}/api/v1/query?query=reelops_jurisdiction_guard_trips_total")["result"],
-               FIRING_TIMEOUT_S, "the first scrape")
+    wait_until(
+        lambda: get(f"{prometheus}/api/v1/query?query=reelops_jurisdiction_guard_trips_total")["result"],
+        FIRING_TIMEOUT_S,
+        "the first scrape",
+    )
     trips.labels(jurisdiction="EU").inc()
     expected = {"BudgetBreakerOpen", "DailyCostHigh", "JurisdictionGuardTripped"}
 

@@ -14,9 +14,8 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
 from pathlib import Path
-from threading import Thread
 from typing import Any
 
 import pytest
@@ -33,6 +32,7 @@ from runbooks.sources import SandboxSource, gather_snapshot
 from sandbox.live import LiveSandbox
 from sandbox.running import build_sandbox, resolve_strategy
 from sandbox.serving import SandboxServer
+from tests.loopback import QuietHandler, serve
 
 MODEL_TIME = 10_000.0
 
@@ -72,34 +72,20 @@ def signal(region: str, value: float) -> dict[str, Any]:
     return {"labels": {"region": region}, "value": value, "timestamp": MODEL_TIME}
 
 
-class FakeSandbox(BaseHTTPRequestHandler):
+class FakeSandbox(QuietHandler):
     routes: dict[str, Any] = {}
 
     def do_GET(self) -> None:
-
         body = self.routes.get(self.path)
         if body is None:
             self.send_error(404)
             return
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.reply(200, body if isinstance(body, bytes) else json.dumps(body).encode())
 
 
-def serve(routes: dict[str, Any]) -> Iterator[str]:
-    handler = type("Handler", (FakeSandbox,), {"routes": routes})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def serve_routes(routes: dict[str, Any]) -> AbstractContextManager[str]:
+    """A fake ``ops sandbox serve`` answering ``routes`` (path -> JSON or bytes)."""
+    return serve(type("Handler", (FakeSandbox,), {"routes": routes}))
 
 
 def routes_for(
@@ -123,7 +109,8 @@ def no_local_breaker_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.fixture
 def troubled() -> Iterator[str]:
-    yield from serve(routes_for())
+    with serve_routes(routes_for()) as url:
+        yield url
 
 
 @pytest.fixture
@@ -192,7 +179,7 @@ def test_status_json_is_the_snapshot(troubled: str) -> None:
 
 
 def test_healthy_sandbox_exits_0() -> None:
-    for url in serve(routes_for(breaker="closed", queue_us=100, p95_us=250, fail_us=0.0, stale_s=60)):
+    with serve_routes(routes_for(breaker="closed", queue_us=100, p95_us=250, fail_us=0.0, stale_s=60)) as url:
         assert gather_snapshot(SandboxSource(url), None).problems == []
         result = CliRunner().invoke(app, ["status", "--sandbox", url])
         assert result.exit_code == 0, result.output
@@ -200,12 +187,12 @@ def test_healthy_sandbox_exits_0() -> None:
 
 
 def test_open_breaker_is_a_problem() -> None:
-    for url in serve(routes_for(breaker="open")):
+    with serve_routes(routes_for(breaker="open")) as url:
         assert "budget breaker open" in gather_snapshot(SandboxSource(url), None).problems
 
 
 def test_unreachable_sandbox_degrades_to_not_available(tmp_path: Path) -> None:
-    for url in serve({}):
+    with serve_routes({}) as url:
         dead = url  # the server is shut down after this loop: nothing listens on the port
     result = CliRunner().invoke(app, ["status", "--sandbox", dead, "--audit", str(tmp_path / "none.jsonl")])
     assert result.exit_code == 0, result.output
@@ -220,7 +207,7 @@ def test_breaker_from_its_state_file_when_the_sandbox_is_down(tmp_path: Path) ->
         state=BreakerState.OPEN, applied=("pause_backlog_encodes", "sample_analytics"), override=override
     )
     FileBreakerStore(path).save(memory, dry_run=False)
-    for url in serve({}):
+    with serve_routes({}) as url:
         dead = url
     result = CliRunner().invoke(app, ["status", "--sandbox", dead, "--breaker-state-file", str(path)])
     assert result.exit_code == 1, result.output
@@ -274,14 +261,14 @@ def test_status_merges_the_controllers_own_metrics(sandbox_server: SandboxServer
     controllers = ControllerMetrics()
     controllers.mark_success("pool-scaler", gather_snapshot(SandboxSource(sandbox_server.url), None).model_time or 0)
     controllers.count_decision("pool-scaler", "scale_out", "queue_above_100")
-    for url in serve({"/metrics": controllers.render()}):
+    with serve_routes({"/metrics": controllers.render()}) as url:
         snap = gather_snapshot(SandboxSource(sandbox_server.url), None, controllers=SandboxSource(url))
         (row,) = snap.controllers or ()
         assert row.name == "pool-scaler" and row.healthy and row.decisions == 1
 
 
 def test_audit_only_controllers_are_not_judged_without_metrics(audit_log: Path) -> None:
-    for url in serve({}):
+    with serve_routes({}) as url:
         dead = url
     snap = gather_snapshot(SandboxSource(dead), audit_log)
     (router,) = snap.controllers or ()
