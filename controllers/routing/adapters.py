@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from prometheus_client import Counter
 
 from controllers.adapters.aws import AwsClients, port_errors
-from controllers.routing.guarding import check_record, guard_trips_counter
-from ports.interfaces import CrossJurisdictionError, PortError
+from controllers.routing.guarding import guard_record, guard_trips_counter
+from ports.interfaces import PortError
 from ports.types import RouteAction, RoutingRecord
 
 
@@ -41,11 +41,7 @@ class SqsRouterStore:
         self._urls: dict[tuple[str, str], str] = {}
 
     def submit(self, record: RoutingRecord, *, dry_run: bool) -> None:
-        try:
-            check_record(record, self.residency, self.pool_regions)
-        except CrossJurisdictionError:
-            self.trips.labels(jurisdiction=record.jurisdiction).inc()
-            raise
+        guard_record(record, self.residency, self.pool_regions, self.trips)
         if record.action is RouteAction.RATE_LIMIT:
             return
         region, queue = self.destination(record)

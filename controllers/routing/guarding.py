@@ -53,6 +53,20 @@ def check_record(
         )
 
 
+def guard_record(
+    record: RoutingRecord,
+    residency: Mapping[str, frozenset[str]],
+    pool_regions: Mapping[str, str],
+    trips: Counter,
+) -> None:
+    """``check_record``, counting a refusal in the guard-trip counter before raising it."""
+    try:
+        check_record(record, residency, pool_regions)
+    except CrossJurisdictionError:
+        trips.labels(jurisdiction=record.jurisdiction).inc()
+        raise
+
+
 class GuardedRouterStore:
     """A RouterStore that refuses cross-jurisdiction records before the inner store sees them."""
 
@@ -69,9 +83,5 @@ class GuardedRouterStore:
         self.trips = trips if trips is not None else guard_trips_counter()
 
     def submit(self, record: RoutingRecord, *, dry_run: bool) -> None:
-        try:
-            check_record(record, self.residency, self.pool_regions)
-        except CrossJurisdictionError:
-            self.trips.labels(jurisdiction=record.jurisdiction).inc()
-            raise
+        guard_record(record, self.residency, self.pool_regions, self.trips)
         self.inner.submit(record, dry_run=dry_run)
