@@ -81,30 +81,31 @@ def forecast_windows(streams: dict[str, StreamState], cfg: PredictiveConfig, var
     }
 
 
-def triggered_streams(
+def peak_views(
     streams: list[StreamState], spec: ResourceSpec, windows_by_stream: Windows, cfg: PredictiveConfig
-) -> tuple[list[StreamState], float]:
-    """Streams whose upper forecast over the resource's window reaches its trigger, and their
-    highest summed upper-quantile views/min over [now, now + window]."""
-    span = window_s(spec, cfg)
-    windows = [(s, windows_by_stream[(stream_key(s.video_id, s.region), span)]) for s in streams]
-    hot = [(s, w) for s, w in windows if max(p.views_upper for p in w) >= spec.trigger_views_per_min]
-    if not hot:
-        return [], 0.0
-    steps = len(hot[0][1])
-    return [s for s, _ in hot], max(sum(w[i].views_upper for _, w in hot) for i in range(steps))
-
-
-def need_units(
-    spec: ResourceSpec, current: CurrentCapacity, streams: list[StreamState], headroom: float, peak: float
 ) -> float:
-    """Units the resource needs: (baseline + forecast tracked demand) x headroom / per-unit capacity."""
-    tracked_now = sum(s.views_per_min for s in streams) * spec.per_event
-    baseline = max(current.demand_per_min - tracked_now, 0.0)
-    units = (baseline + peak * spec.per_event) * headroom / spec.events_per_unit_per_min
+    """The tracked videos' highest summed upper-quantile views/min over [now, now + the resource's window]."""
+    span = window_s(spec, cfg)
+    windows = [windows_by_stream[(stream_key(s.video_id, s.region), span)] for s in streams]
+    if not windows:
+        return 0.0
+    return max(sum(w[i].views_upper for w in windows) for i in range(len(windows[0])))
+
+
+def clamp_units(spec: ResourceSpec, units: float) -> float:
+    """Within the resource's [min_units, max_units]."""
     if spec.max_units is not None:
         units = min(units, float(spec.max_units))
     return max(units, float(spec.min_units))
+
+
+def need_views_units(
+    spec: ResourceSpec, current: CurrentCapacity, streams: list[StreamState], headroom: float, peak: float
+) -> float:
+    """Units a views-driven resource needs: (baseline + forecast tracked demand) x headroom / per unit."""
+    tracked_now = sum(s.views_per_min for s in streams) * spec.per_event
+    baseline = max(current.demand_per_min - tracked_now, 0.0)
+    return clamp_units(spec, (baseline + peak * spec.per_event) * headroom / spec.events_per_unit_per_min)
 
 
 def trending_multiplier(
@@ -154,10 +155,8 @@ def size_writes(
         units = 0.0  # warm throughput is for a planned surge; with none ahead there is nothing to pre-warm
     else:
         units = current.demand_per_min * headroom / spec.events_per_unit_per_min
-    if spec.max_units is not None:
-        units = min(units, float(spec.max_units))
     kept = memory.model_copy(update={"base_demand_per_min": base})
-    return max(units, float(spec.min_units)), kept, (multiplier, onset)
+    return clamp_units(spec, units), kept, (multiplier, onset)
 
 
 def explain_surge(change: CapacityChange | None, surge: tuple[float, float | None]) -> CapacityChange | None:
@@ -315,8 +314,7 @@ def decide(observation: Observation, cfg: PredictiveConfig, now: float) -> Predi
         if spec.demand is Demand.WRITES:
             need, memory, surge = size_writes(spec, current, in_scope, windows, headroom, memory, cfg, now)
         else:
-            hot, peak = triggered_streams(in_scope, spec, windows, cfg)
-            need = need_units(spec, current, hot, headroom, peak)
+            need = need_views_units(spec, current, in_scope, headroom, peak_views(in_scope, spec, windows, cfg))
         az_bound = headroom > 1 and need / headroom <= current_units(spec, current, memory)
         change, hold, memories[spec.key] = plan_resource(spec, current, need, az_bound, memory, cfg, now)
         change = explain_surge(change, surge)

@@ -48,9 +48,6 @@ class ResourceSpec(Frozen):
     video_regions: tuple[str, ...] | None = Field(
         default=None, description="regions whose tracked videos drive this resource (None: every region)"
     )
-    trigger_views_per_min: float = Field(
-        default=0.0, ge=0, description="a tracked video counts once its upper forecast reaches this (views/min)"
-    )
 
     @property
     def key(self) -> str:
